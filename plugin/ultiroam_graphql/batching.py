@@ -1,0 +1,176 @@
+"""Turning the ``smsResults`` fields of one operation into the fewest ``query_sms_result`` calls.
+
+Planning is pure: fields whose filters differ only in ports and user ids share one call (their
+ports and user ids merged), numbers and user ids are chunked by 32, and each field gets back only
+the records it asked for. Strawberry's DataLoader gathers the fields of one execution step; a call
+already made in the same operation serves any later field it covers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from .errors import GatewayError
+from .gateway import GatewayClient, SmsResultQuery, SmsResultRecord
+from .gateway.models import MAX_NUMBERS_PER_QUERY, status_kind
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class SmsResultKey:
+    """What one GraphQL field asks of one gateway; times are gateway-local, without a zone."""
+
+    gateway_id: str
+    numbers: tuple[str, ...] | None = None
+    ports: frozenset[int] | None = None
+    user_ids: frozenset[int] | None = None
+    time_after: datetime | None = None
+    time_before: datetime | None = None
+    statuses: frozenset[str] | None = None
+
+    @property
+    def group(self) -> CallGroup:
+        return CallGroup(self.gateway_id, self.numbers, self.time_after, self.time_before)
+
+
+@dataclass(frozen=True, slots=True)
+class CallGroup:
+    """The filters a call cannot merge: fields share a call only when these are equal."""
+
+    gateway_id: str
+    numbers: tuple[str, ...] | None
+    time_after: datetime | None
+    time_before: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedCall:
+    """One logical ``query_sms_result`` call, before chunking; None means "no filter"."""
+
+    group: CallGroup
+    ports: frozenset[int] | None
+    user_ids: frozenset[int] | None
+
+    def covers(self, key: SmsResultKey) -> bool:
+        return (
+            key.group == self.group
+            and _within(key.ports, self.ports)
+            and _within(key.user_ids, self.user_ids)
+        )
+
+    def queries(self) -> list[SmsResultQuery]:
+        """The wire calls: at most 32 numbers (and 32 user ids) each."""
+        ports = tuple(sorted(self.ports)) if self.ports is not None else None
+        number_chunks = _chunks_or_none(self.group.numbers)
+        user_chunks = _chunks_or_none(tuple(sorted(self.user_ids)) if self.user_ids else None)
+        return [
+            SmsResultQuery(
+                numbers=numbers,
+                ports=ports,
+                user_ids=user_ids,
+                time_after=self.group.time_after,
+                time_before=self.group.time_before,
+            )
+            for numbers, user_ids in itertools.product(number_chunks, user_chunks)
+        ]
+
+
+def _within(asked: frozenset[int] | None, fetched: frozenset[int] | None) -> bool:
+    return fetched is None or (asked is not None and asked <= fetched)
+
+
+def _union(values: Iterable[frozenset[int] | None]) -> frozenset[int] | None:
+    merged: frozenset[int] = frozenset()
+    for value in values:
+        if value is None:
+            return None
+        merged |= value
+    return merged
+
+
+def chunked(items: Sequence[T], size: int = MAX_NUMBERS_PER_QUERY) -> list[tuple[T, ...]]:
+    return [tuple(items[start : start + size]) for start in range(0, len(items), size)]
+
+
+def _chunks_or_none(items: Sequence[T] | None) -> list[tuple[T, ...] | None]:
+    return [None] if items is None else list(chunked(items))
+
+
+def plan(keys: Iterable[SmsResultKey]) -> list[PlannedCall]:
+    """One call per group of keys, in the order groups first appear."""
+    groups: dict[CallGroup, list[SmsResultKey]] = {}
+    for key in keys:
+        groups.setdefault(key.group, []).append(key)
+    return [
+        PlannedCall(
+            group,
+            ports=_union(key.ports for key in members),
+            user_ids=_union(key.user_ids for key in members),
+        )
+        for group, members in groups.items()
+    ]
+
+
+def deduplicated(records: Iterable[SmsResultRecord]) -> list[SmsResultRecord]:
+    """Records in the gateway's order, each once even when chunks overlap."""
+    return list(dict.fromkeys(records))
+
+
+def select(records: Iterable[SmsResultRecord], key: SmsResultKey) -> list[SmsResultRecord]:
+    """The records of a (possibly merged) call that one field asked for."""
+    return [
+        record
+        for record in records
+        if (key.ports is None or record.port in key.ports)
+        and (key.user_ids is None or record.user_id in key.user_ids)
+        and (key.statuses is None or status_kind(record.status) in key.statuses)
+    ]
+
+
+class SmsResultLoader:
+    """Per operation: batches ``smsResults`` fields and remembers the calls it made."""
+
+    def __init__(self, clients: Mapping[str, GatewayClient]) -> None:
+        self._clients = clients
+        self._calls: list[tuple[PlannedCall, asyncio.Task[list[SmsResultRecord]]]] = []
+        self._loader: DataLoader[SmsResultKey, list[SmsResultRecord]] = DataLoader(self._load_batch)
+
+    async def load(self, key: SmsResultKey) -> list[SmsResultRecord]:
+        return await self._loader.load(key)
+
+    async def _load_batch(
+        self, keys: Sequence[SmsResultKey]
+    ) -> list[list[SmsResultRecord] | BaseException]:
+        uncovered = [key for key in keys if self._covering(key) is None]
+        for call in plan(uncovered):
+            self._calls.append((call, asyncio.ensure_future(self._fetch(call))))
+        answers: list[list[SmsResultRecord] | BaseException] = []
+        for key in keys:
+            task = self._covering(key)
+            assert task is not None
+            try:
+                answers.append(select(await task, key))
+            except GatewayError as exc:
+                answers.append(exc)
+        return answers
+
+    def _covering(self, key: SmsResultKey) -> asyncio.Task[list[SmsResultRecord]] | None:
+        return next((task for call, task in self._calls if call.covers(key)), None)
+
+    async def _fetch(self, call: PlannedCall) -> list[SmsResultRecord]:
+        client = self._clients[call.group.gateway_id]
+        replies = await asyncio.gather(
+            *(client.query_sms_result(query) for query in call.queries()), return_exceptions=True
+        )
+        for reply in replies:
+            if isinstance(reply, BaseException):
+                raise reply
+        return deduplicated(itertools.chain.from_iterable(replies))  # type: ignore[arg-type]

@@ -1,0 +1,130 @@
+"""The ``ultiroam-graphql`` command: the only module that prints or exits."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from .config import CONFIG_ENV, ConfigError, load_settings
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except ConfigError as exc:
+        print(f"ultiroam-graphql: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ultiroam-graphql",
+        description="A typed GraphQL API in front of Ultiroam / Dinstar-family SMS gateways.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the GraphQL server")
+    source = serve.add_mutually_exclusive_group()
+    source.add_argument("--config", metavar="FILE", help=f"TOML config (default: ${CONFIG_ENV})")
+    source.add_argument(
+        "--demo", action="store_true", help="serve an embedded simulated gateway; no config"
+    )
+    serve.add_argument("--host", help=f"address to listen on (default: {DEFAULT_HOST})")
+    serve.add_argument("--port", type=int, help=f"port to listen on (default: {DEFAULT_PORT})")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(run=_serve)
+
+    simulate = commands.add_parser("simulate", help="run a simulated gateway (same REST API)")
+    simulate.add_argument("--host", default=DEFAULT_HOST)
+    simulate.add_argument("--port", type=int, default=8080)
+    simulate.add_argument("--ports", type=int, default=32, help="port count, 1..32")
+    simulate.add_argument("--timezone", default="UTC", help="IANA zone of the device's clock")
+    simulate.add_argument("--username", default="admin")
+    simulate.add_argument("--password", default="admin")
+    simulate.add_argument("--auth", choices=["digest", "basic"], default="digest")
+    simulate.add_argument("--seed", type=int, default=0, help="seed of the simulated data")
+    simulate.add_argument(
+        "--traffic-interval",
+        type=float,
+        default=3.0,
+        help="seconds between new simulated messages; 0 turns live traffic off",
+    )
+    simulate.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    simulate.set_defaults(run=_simulate)
+
+    schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema.set_defaults(run=_schema)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    if args.demo:
+        from .demo import demo_setup
+
+        settings, clients, lifespans = demo_setup()
+        app = create_app(settings, clients=clients, lifespans=lifespans)
+    else:
+        settings = load_settings(args.config)
+        app = create_app(settings)
+    host = args.host or settings.server.host
+    port = args.port if args.port is not None else settings.server.port
+    _configure_logging(args.log_level)
+    uvicorn.run(app, host=host, port=port, log_level=args.log_level, lifespan="on")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import zoneinfo
+
+    import uvicorn
+
+    from .simulator import SimulatedGateway, create_simulator_app
+
+    if not 1 <= args.ports <= 32:
+        raise SystemExit("ultiroam-graphql simulate: --ports must be 1..32")
+    try:
+        zoneinfo.ZoneInfo(args.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SystemExit(
+            f"ultiroam-graphql simulate: unknown time zone {args.timezone!r}"
+        ) from None
+    device = SimulatedGateway(ports=args.ports, timezone=args.timezone, seed=args.seed)
+    app = create_simulator_app(
+        device,
+        username=args.username,
+        password=args.password,
+        auth=args.auth,
+        traffic_interval=args.traffic_interval or None,
+    )
+    _configure_logging(args.log_level)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from .schema import print_schema
+
+    sys.stdout.write(print_schema())
+    return 0
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""Settings: a TOML file read once into frozen objects.
+
+Every problem with the file becomes one :class:`ConfigError` naming the file, the key and the
+problem; the CLI prints it as one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+CONFIG_ENV = "ULTIROAM_GRAPHQL_CONFIG"
+GATEWAY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class ConfigError(Exception):
+    """A configuration problem, located by file and key."""
+
+    def __init__(self, path: str | os.PathLike[str], key: str, problem: str) -> None:
+        self.path = str(path)
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{self.path}: {key}: {problem}" if key else f"{self.path}: {problem}")
+
+
+def _time_zone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown time zone {name!r} (use an IANA name such as 'Europe/Paris')"
+        ) from exc
+    return name
+
+
+def _http_url(url: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise ValueError(f"{url!r} is not an http:// or https:// URL")
+    return url.rstrip("/")
+
+
+def _set_variable(name: str | None) -> str | None:
+    if name is not None and name not in os.environ:
+        raise ValueError(f"environment variable {name!r} is not set")
+    return name
+
+
+def _gateway_id(value: str) -> str:
+    if not GATEWAY_ID.match(value):
+        raise ValueError(f"{value!r} must be 1 to 64 letters, digits, '-' or '_'")
+    return value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    api_tokens: tuple[str, ...] = ()
+    allow_unauthenticated_mutations: bool = False
+    state_dir: str = "."
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tokens_from_list(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("api_tokens"), list):
+            data = {**data, "api_tokens": tuple(data["api_tokens"])}
+        return data
+
+
+class BrokerSettings(_Section):
+    url: str = "memory://"
+
+
+class GatewaySettings(_Section):
+    id: Annotated[str, AfterValidator(_gateway_id)]
+    url: Annotated[str, AfterValidator(_http_url)]
+    username: str = "admin"
+    password: SecretStr | None = None
+    password_env: Annotated[str | None, AfterValidator(_set_variable)] = None
+    auth: Literal["auto", "digest", "basic"] = "auto"
+    verify_tls: bool = True
+    ca_file: str | None = None
+    ports: int = Field(32, ge=1, le=32)
+    timezone: Annotated[str, AfterValidator(_time_zone)] = "UTC"
+    push_token: SecretStr | None = None
+    timeout: float = Field(10.0, gt=0, le=300)
+    max_concurrency: int = Field(4, ge=1, le=64)
+    inbox_poll_interval: float = Field(10.0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _password_from_environment(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "password_env" not in data:
+            return data
+        if "password" in data:
+            raise ValueError("give either password or password_env, not both")
+        name = data["password_env"]
+        if isinstance(name, str) and name in os.environ:
+            return {**data, "password": os.environ[name]}
+        return data
+
+    @model_validator(mode="after")
+    def _needs_password(self) -> Self:
+        if self.password is None:
+            raise ValueError("password or password_env is required")
+        return self
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class MqttSettings(_Section):
+    url: str = "mqtt://127.0.0.1:1883"
+    username: str = ""
+    password: SecretStr | None = None
+    password_env: str | None = None
+    client_id: str = "ultiroam-graphql"
+    topic_prefix: str = "ultiroam"
+    discovery: bool = True
+    discovery_prefix: str = "homeassistant"
+    allow_send: bool = False
+
+
+class Settings(_Section):
+    server: ServerSettings = ServerSettings()
+    broker: BrokerSettings = BrokerSettings()
+    gateways: tuple[GatewaySettings, ...] = Field(min_length=1)
+    mqtt: MqttSettings | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gateways_from_list(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("gateways"), list):
+            data = {**data, "gateways": tuple(data["gateways"])}
+        return data
+
+    @field_validator("gateways")
+    @classmethod
+    def _unique_gateway_ids(
+        cls, gateways: tuple[GatewaySettings, ...]
+    ) -> tuple[GatewaySettings, ...]:
+        first: dict[str, int] = {}
+        for index, gateway in enumerate(gateways):
+            if gateway.id in first:
+                raise ValueError(
+                    f"duplicate gateway id {gateway.id!r} (gateways[{first[gateway.id]}] "
+                    f"and gateways[{index}])"
+                )
+            first[gateway.id] = index
+        return gateways
+
+    def gateway(self, gateway_id: str) -> GatewaySettings | None:
+        return next((g for g in self.gateways if g.id == gateway_id), None)
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Read and validate a config file (default: ``$ULTIROAM_GRAPHQL_CONFIG``)."""
+    if path is None:
+        path = os.environ.get(CONFIG_ENV)
+        if not path:
+            raise ConfigError("<no config>", "", f"give --config FILE or set {CONFIG_ENV}")
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "", f"cannot be read: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+    return settings_from_mapping(data, path=path)
+
+
+def settings_from_mapping(data: Mapping[str, Any], *, path: str | os.PathLike[str]) -> Settings:
+    """Validate already-parsed settings; errors name ``path`` as their source."""
+    try:
+        return Settings.model_validate(dict(data))
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise ConfigError(path, _key(first["loc"], data), _problem(first)) from None
+
+
+def _key(loc: tuple[int | str, ...], data: Mapping[str, Any]) -> str:
+    key = ""
+    node: Any = data
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        elif part.startswith(("function-", "tuple[", "nullable[")) or "[" in part:
+            continue
+        else:
+            key += f".{part}" if key else part
+        node = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
+        if isinstance(part, int) and isinstance(node, dict) and isinstance(node.get("id"), str):
+            key += f" (id {node['id']!r})"
+    return key or "(top level)"
+
+
+def _has(node: dict[str, Any] | list[Any], part: int | str) -> bool:
+    if isinstance(node, list):
+        return isinstance(part, int) and 0 <= part < len(node)
+    return part in node
+
+
+_BOUNDS = {  # pydantic error type -> (wording, key of the bound in the error's ctx)
+    "greater_than_equal": ("at least", "ge"),
+    "less_than_equal": ("at most", "le"),
+    "greater_than": ("greater than", "gt"),
+    "less_than": ("less than", "lt"),
+}
+
+
+_PROBLEMS = {
+    "extra_forbidden": "unknown key",
+    "missing": "required key is missing",
+    "int_type": "must be an integer",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
+    "string_type": "must be a string",
+    "tuple_type": "must be an array",
+    "model_type": "must be a table",
+    "dict_type": "must be a table",
+}
+
+
+def _problem(error: Any) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx", {})
+    if kind in _BOUNDS:
+        wording, bound = _BOUNDS[kind]
+        return f"must be {wording} {ctx[bound]}, got {error['input']!r}"
+    if kind == "too_short" and error["loc"] == ("gateways",):
+        return "at least one [[gateways]] table is required"
+    if kind in _PROBLEMS:
+        problem = _PROBLEMS[kind]
+        if kind.endswith("_type") and "input" in error:
+            problem += f", got {_toml_type(error['input'])}"
+        return problem
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message.replace("Input should be", "must be", 1)
+
+
+def _toml_type(value: Any) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return names.get(type(value), type(value).__name__)

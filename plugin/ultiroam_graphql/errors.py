@@ -1,0 +1,84 @@
+"""The facade's errors, each with the GraphQL ``extensions.code`` it maps to.
+
+::
+
+    UltiroamError
+    ├── BadUserInput            BAD_USER_INPUT
+    ├── UnknownGateway          UNKNOWN_GATEWAY
+    ├── Unauthenticated         UNAUTHENTICATED
+    └── GatewayError            (carries gateway_id)
+        ├── GatewayUnavailable      GATEWAY_UNAVAILABLE     connect error, timeout
+        ├── GatewayAuthFailed       GATEWAY_AUTH_FAILED     401/403 from the device
+        ├── GatewayRejected         GATEWAY_REJECTED        the device's own error_code
+        └── GatewayProtocolError    GATEWAY_PROTOCOL_ERROR  a reply that is not the documented JSON
+
+Nothing here imports GraphQL: ``schema.errors`` turns these into ``extensions`` in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class UltiroamError(Exception):
+    """Base of every error the facade reports to its clients."""
+
+    code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
+
+    def extensions(self) -> dict[str, Any]:
+        return {"code": self.code}
+
+
+class BadUserInput(UltiroamError, ValueError):
+    """Input the facade refuses before any REST call."""
+
+    code = "BAD_USER_INPUT"
+
+
+class UnknownGateway(UltiroamError):
+    code = "UNKNOWN_GATEWAY"
+
+    def __init__(self, gateway_id: str) -> None:
+        super().__init__(f"No gateway with id {gateway_id!r}")
+        self.gateway_id = gateway_id
+
+    def extensions(self) -> dict[str, Any]:
+        return {"code": self.code, "gatewayId": self.gateway_id}
+
+
+class Unauthenticated(UltiroamError):
+    code = "UNAUTHENTICATED"
+
+
+class GatewayError(UltiroamError):
+    """A gateway could not answer as asked; the other gateways are not affected."""
+
+    def __init__(self, gateway_id: str, message: str) -> None:
+        super().__init__(f"Gateway {gateway_id!r}: {message}")
+        self.gateway_id = gateway_id
+
+    def extensions(self) -> dict[str, Any]:
+        return {"code": self.code, "gatewayId": self.gateway_id}
+
+
+class GatewayUnavailable(GatewayError):
+    code = "GATEWAY_UNAVAILABLE"
+
+
+class GatewayAuthFailed(GatewayError):
+    code = "GATEWAY_AUTH_FAILED"
+
+
+class GatewayRejected(GatewayError):
+    code = "GATEWAY_REJECTED"
+
+    def __init__(self, gateway_id: str, message: str, *, gateway_error_code: int) -> None:
+        super().__init__(gateway_id, message)
+        self.gateway_error_code = gateway_error_code
+
+    def extensions(self) -> dict[str, Any]:
+        return {**super().extensions(), "gatewayErrorCode": self.gateway_error_code}
+
+
+class GatewayProtocolError(GatewayError):
+    code = "GATEWAY_PROTOCOL_ERROR"

@@ -1,0 +1,67 @@
+"""Error policy in one place: ``extensions.code`` from the facade's errors, the rest masked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from ..errors import GatewayError, UltiroamError
+
+log = logging.getLogger("ultiroam_graphql")
+
+INTERNAL_ERROR = "Internal server error"
+
+
+def to_client_error(error: GraphQLError) -> GraphQLError:
+    """The error as the client sees it: our codes added, unexpected failures masked."""
+    original = error.original_error
+    if isinstance(original, UltiroamError):
+        extensions = {**(error.extensions or {}), **original.extensions()}
+        message = error.message
+    elif original is None:
+        return error
+    else:
+        log.error("unexpected error in %s", error.path, exc_info=original)
+        extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        message = INTERNAL_ERROR
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions=extensions,
+    )
+
+
+def _one_per_gateway_failure(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """A failing gateway is reported once, however many fields it left null."""
+    seen: set[tuple[str, str, str]] = set()
+    kept = []
+    for error in errors:
+        original = error.original_error
+        if isinstance(original, GatewayError):
+            identity = (original.gateway_id, original.code, str(original))
+            if identity in seen:
+                continue
+            seen.add(identity)
+        kept.append(error)
+    return kept
+
+
+class ErrorPolicy(SchemaExtension):
+    """Adds the errors reported beside data, then maps every error to what clients see."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None:
+            return
+        extra = getattr(self.execution_context.context, "extra_errors", [])
+        errors = [*(result.errors or []), *extra]
+        if errors:
+            result.errors = [to_client_error(e) for e in _one_per_gateway_failure(errors)]

@@ -1,0 +1,107 @@
+"""``SmsResultFilter``: checked once, before any REST call, then read on each gateway's clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..batching import SmsResultKey
+from ..errors import BadUserInput
+from ..gateway import GatewayClient
+from ..gateway.models import MAX_NUMBER_BYTES, to_gateway_local
+
+MAX_PORT = 31
+MAX_FILTER_ITEMS = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedFilter:
+    """A filter whose values are valid for any gateway."""
+
+    numbers: tuple[str, ...] | None = None
+    ports: frozenset[int] | None = None
+    user_ids: frozenset[int] | None = None
+    time_after: datetime | None = None
+    time_before: datetime | None = None
+    statuses: frozenset[str] | None = None
+
+    def key(self, client: GatewayClient, *, port: int | None = None) -> SmsResultKey | None:
+        """The batching key for one gateway (and port), or None when nothing can match."""
+        ports = frozenset(range(client.settings.ports))
+        if self.ports is not None:
+            ports &= self.ports
+        if port is not None:
+            ports &= {port}
+        if not ports:
+            return None
+        time_after = _local(self.time_after, client)
+        time_before = _local(self.time_before, client)
+        if time_after and time_before and time_after > time_before:
+            raise BadUserInput("timeAfter is after timeBefore")
+        return SmsResultKey(
+            gateway_id=client.id,
+            numbers=self.numbers,
+            ports=None if self.ports is None and port is None else ports,
+            user_ids=self.user_ids,
+            time_after=time_after,
+            time_before=time_before,
+            statuses=self.statuses,
+        )
+
+
+def _local(value: datetime | None, client: GatewayClient) -> datetime | None:
+    return None if value is None else to_gateway_local(value, client.zone)
+
+
+def check_filter(
+    *,
+    numbers: list[str] | None,
+    ports: list[int] | None,
+    user_ids: list[int] | None,
+    time_after: datetime | None,
+    time_before: datetime | None,
+    statuses: list[str] | None,
+) -> CheckedFilter:
+    for name, values in (("numbers", numbers), ("ports", ports), ("userIds", user_ids)):
+        if values is not None and len(values) > MAX_FILTER_ITEMS:
+            raise BadUserInput(f"{name}: at most {MAX_FILTER_ITEMS} values per filter")
+    if (
+        time_after is not None
+        and time_before is not None
+        and (time_after.tzinfo is None) == (time_before.tzinfo is None)
+        and time_after > time_before
+    ):
+        raise BadUserInput("timeAfter is after timeBefore")
+    return CheckedFilter(
+        numbers=None if numbers is None else _numbers(numbers),
+        ports=None if ports is None else frozenset(check_port(port) for port in ports),
+        user_ids=None if user_ids is None else frozenset(_user_id(uid) for uid in user_ids),
+        time_after=time_after,
+        time_before=time_before,
+        statuses=None if statuses is None else frozenset(statuses),
+    )
+
+
+def _numbers(numbers: list[str]) -> tuple[str, ...]:
+    """Trimmed and de-duplicated, in the order given (chunks follow it)."""
+    trimmed = []
+    for number in numbers:
+        value = number.strip()
+        if not value:
+            raise BadUserInput("numbers: an empty phone number")
+        if len(value.encode()) > MAX_NUMBER_BYTES:
+            raise BadUserInput(f"numbers: {value[:40]!r} is longer than {MAX_NUMBER_BYTES} bytes")
+        trimmed.append(value)
+    return tuple(dict.fromkeys(trimmed))
+
+
+def check_port(port: int) -> int:
+    if not 0 <= port <= MAX_PORT:
+        raise BadUserInput(f"port {port} is outside 0..{MAX_PORT}")
+    return port
+
+
+def _user_id(user_id: int) -> int:
+    if user_id < 0:
+        raise BadUserInput(f"userIds: {user_id} is negative")
+    return user_id

@@ -1,0 +1,63 @@
+"""The ``Query`` root."""
+
+from __future__ import annotations
+
+import asyncio
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from ..errors import GatewayError
+from .context import Context
+from .types import FilterArg, Gateway, SmsResult, checked, load_results
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Every configured gateway, in configuration order.")
+    def gateways(self, info: Info[Context, None]) -> list[Gateway]:
+        return [Gateway(client=client) for client in info.context.gateways.values()]
+
+    @strawberry.field(description="One gateway by id; an unknown id is an UNKNOWN_GATEWAY error.")
+    def gateway(self, info: Info[Context, None], id: strawberry.ID) -> Gateway | None:
+        return Gateway(client=info.context.gateway(id))
+
+    @strawberry.field(
+        description=(
+            "Sending results across gateways (default: all). A failing gateway adds one error "
+            "and never hides the others' results."
+        )
+    )
+    async def sms_results(
+        self,
+        info: Info[Context, None],
+        filter: FilterArg = None,
+        gateway_ids: list[strawberry.ID] | None = None,
+    ) -> list[SmsResult]:
+        context = info.context
+        ids = (
+            list(dict.fromkeys(gateway_ids)) if gateway_ids is not None else list(context.gateways)
+        )
+        clients = [context.gateway(gateway_id) for gateway_id in ids]
+        checked_filter = checked(filter)
+        keys = [checked_filter.key(client) for client in clients]  # every input error first
+        answers = await asyncio.gather(
+            *(load_results(info, key) for key in keys), return_exceptions=True
+        )
+        results: list[SmsResult] = []
+        for answer in answers:
+            if isinstance(answer, GatewayError):
+                context.extra_errors.append(
+                    GraphQLError(
+                        str(answer),
+                        nodes=info._raw_info.field_nodes,
+                        path=info.path.as_list(),
+                        original_error=answer,
+                    )
+                )
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                results.extend(answer)
+        return results

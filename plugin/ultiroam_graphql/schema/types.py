@@ -1,0 +1,151 @@
+"""The core object types: gateways, their ports and SMS sending results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from ..batching import SmsResultKey
+from ..gateway import GatewayClient, SmsResultRecord
+from ..gateway.models import status_kind
+from .context import Context
+from .filters import CheckedFilter, check_filter, check_port
+
+
+@strawberry.enum(description="Where a message stands, as the gateway reports it.")
+class SmsStatus(Enum):
+    FAILED = "FAILED"
+    SENDING = "SENDING"
+    SENT_OK = "SENT_OK"
+    DELIVERED = "DELIVERED"
+    UNKNOWN = strawberry.enum_value(
+        "UNKNOWN", description="A status this version does not know: see rawStatus."
+    )
+
+    @classmethod
+    def from_wire(cls, raw: str) -> SmsStatus:
+        return cls(status_kind(raw))
+
+
+@strawberry.input(description="Filters of sending results; all given filters must match.")
+class SmsResultFilter:
+    numbers: list[str] | None = strawberry.field(
+        default=None, description="Destination numbers, any count: sent in calls of at most 32."
+    )
+    ports: list[int] | None = strawberry.field(default=None, description="Ports, 0..31.")
+    user_ids: list[int] | None = None
+    time_after: datetime | None = strawberry.field(
+        default=None, description="Without an offset: the gateway's own local time."
+    )
+    time_before: datetime | None = None
+    statuses: list[SmsStatus] | None = strawberry.field(
+        default=None, description="Applied by the facade; the gateway has no such filter."
+    )
+
+    def checked(self) -> CheckedFilter:
+        return check_filter(
+            numbers=self.numbers,
+            ports=self.ports,
+            user_ids=self.user_ids,
+            time_after=self.time_after,
+            time_before=self.time_before,
+            statuses=None if self.statuses is None else [s.value for s in self.statuses],
+        )
+
+
+def checked(filter: SmsResultFilter | None) -> CheckedFilter:
+    return filter.checked() if filter is not None else CheckedFilter()
+
+
+async def load_results(info: Info[Context, None], key: SmsResultKey | None) -> list[SmsResult]:
+    if key is None:
+        return []
+    client = info.context.gateways[key.gateway_id]
+    records = await info.context.sms_results.load(key)
+    return [SmsResult.from_record(record, Gateway(client=client)) for record in records]
+
+
+FilterArg = Annotated[SmsResultFilter | None, strawberry.argument(name="filter")]
+
+
+@strawberry.type(description="One SMS gateway behind the facade.")
+class Gateway:
+    client: strawberry.Private[GatewayClient]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.client.id)
+
+    @strawberry.field(description="Serial number, learned from the gateway's replies and pushes.")
+    def sn(self) -> str | None:
+        return self.client.sn
+
+    @strawberry.field(description="How many ports the device has; ports are numbered from 0.")
+    def port_count(self) -> int:
+        return self.client.settings.ports
+
+    @strawberry.field
+    def ports(self) -> list[Port]:
+        return [Port(gateway=self, index=index) for index in range(self.client.settings.ports)]
+
+    @strawberry.field(description="The port with this 0-based index; null past the port count.")
+    def port(self, index: int) -> Port | None:
+        check_port(index)
+        return Port(gateway=self, index=index) if index < self.client.settings.ports else None
+
+    @strawberry.field(description="Sending results; null (with an error) when the gateway fails.")
+    async def sms_results(
+        self, info: Info[Context, None], filter: FilterArg = None
+    ) -> list[SmsResult] | None:
+        return await load_results(info, checked(filter).key(self.client))
+
+
+@strawberry.type(description="One GSM port (SIM channel) of a gateway.")
+class Port:
+    gateway: Gateway
+    index: int = strawberry.field(description="0-based, as on the wire.")
+
+    @strawberry.field
+    async def sms_results(
+        self, info: Info[Context, None], filter: FilterArg = None
+    ) -> list[SmsResult] | None:
+        key = checked(filter).key(self.gateway.client, port=self.index)
+        return await load_results(info, key)
+
+
+@strawberry.type(description="The sending result of one message.")
+class SmsResult:
+    gateway: Gateway
+    port: Port
+    number: str = strawberry.field(description="Trimmed of the gateway's stray white space.")
+    user_id: int | None
+    time: datetime = strawberry.field(description="When the gateway sent it, with its offset.")
+    status: SmsStatus
+    raw_status: str = strawberry.field(description="The status exactly as the gateway spelled it.")
+    count: int = strawberry.field(description="Segments the message was split into.")
+    succ_count: int = strawberry.field(description="Segments sent successfully.")
+    ref_id: int = strawberry.field(description="First segment's reference (0..255, wraps).")
+    imsi: str | None
+    cursor: str | None = strawberry.field(
+        default=None, description="Set on subscription events: resume with `after`."
+    )
+
+    @classmethod
+    def from_record(cls, record: SmsResultRecord, gateway: Gateway) -> SmsResult:
+        return cls(
+            gateway=gateway,
+            port=Port(gateway=gateway, index=record.port),
+            number=record.number,
+            user_id=record.user_id,
+            time=record.time,
+            status=SmsStatus.from_wire(record.status),
+            raw_status=record.status,
+            count=record.count,
+            succ_count=record.succ_count,
+            ref_id=record.ref_id,
+            imsi=record.imsi,
+        )

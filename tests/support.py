@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from ultiroam_graphql.config import GatewaySettings
+import httpx
+
+from ultiroam_graphql import create_app
+from ultiroam_graphql.config import GatewaySettings, Settings
+from ultiroam_graphql.gateway import GatewayClient
+from ultiroam_graphql.simulator import ManualClock, SimulatedGateway, create_simulator_app
+
+START = 1_714_730_400.0
+"""2024-05-03 10:00:00 UTC: the simulated devices' clock in tests."""
 
 
 def gateway_settings(**overrides: Any) -> GatewaySettings:
@@ -18,3 +27,88 @@ def gateway_settings(**overrides: Any) -> GatewaySettings:
     }
     data.update(overrides)
     return GatewaySettings.model_validate(data)
+
+
+class Facade:
+    """The real ASGI app over in-process simulated gateways, one GraphQL POST at a time."""
+
+    def __init__(self) -> None:
+        self.devices: dict[str, SimulatedGateway] = {}
+        self.clients: dict[str, GatewayClient] = {}
+        self.settings: list[GatewaySettings] = []
+        self._http: list[httpx.AsyncClient] = []
+        self._api: httpx.AsyncClient | None = None
+
+    def add_device(
+        self,
+        gateway_id: str,
+        *,
+        device: SimulatedGateway | None = None,
+        device_auth: str = "digest",
+        device_password: str = "s3cret-pass",
+        transport: httpx.AsyncBaseTransport | None = None,
+        **overrides: Any,
+    ) -> SimulatedGateway:
+        """A gateway backed by a simulator (or by ``transport``), configured like a real one."""
+        settings = gateway_settings(id=gateway_id, url=f"http://{gateway_id}.test", **overrides)
+        device = device or SimulatedGateway(
+            ports=settings.ports, timezone=settings.timezone, clock=ManualClock(START)
+        )
+        if transport is None:
+            app = create_simulator_app(
+                device,
+                username="admin",
+                password=device_password,
+                auth=device_auth,  # type: ignore[arg-type]
+            )
+            transport = httpx.ASGITransport(app=InFlight(app, self))
+        http = httpx.AsyncClient(transport=transport)
+        self._http.append(http)
+        self.devices[gateway_id] = device
+        self.settings.append(settings)
+        self.clients[gateway_id] = GatewayClient(settings, http=http)
+        return device
+
+    in_flight = 0
+    peak_in_flight = 0
+
+    @property
+    def api(self) -> httpx.AsyncClient:
+        if self._api is None:
+            app = create_app(Settings(gateways=tuple(self.settings)), clients=self.clients)
+            self._api = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://facade"
+            )
+        return self._api
+
+    async def query(self, query: str, **variables: Any) -> dict[str, Any]:
+        response = await self.api.post("/graphql", json={"query": query, "variables": variables})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def calls(self, gateway_id: str = "office") -> int:
+        return self.devices[gateway_id].calls["query_sms_result"]
+
+    async def aclose(self) -> None:
+        for http in self._http:
+            await http.aclose()
+        if self._api is not None:
+            await self._api.aclose()
+
+
+class InFlight:
+    """ASGI wrapper that counts requests in flight at a device and yields to let others in."""
+
+    def __init__(self, app: Any, facade: Facade) -> None:
+        self.app = app
+        self.facade = facade
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.facade.in_flight += 1
+        self.facade.peak_in_flight = max(self.facade.peak_in_flight, self.facade.in_flight)
+        try:
+            for _ in range(3):
+                await asyncio.sleep(0)
+            await self.app(scope, receive, send)
+        finally:
+            self.facade.in_flight -= 1

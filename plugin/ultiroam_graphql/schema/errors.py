@@ -17,12 +17,12 @@ INTERNAL_ERROR = "Internal server error"
 
 def to_client_error(error: GraphQLError) -> GraphQLError:
     """The error as the client sees it: our codes added, unexpected failures masked."""
-    original = error.original_error
+    original = _cause(error)
     if isinstance(original, UltiroamError):
         extensions = {**(error.extensions or {}), **original.extensions()}
         message = error.message
-    elif original is None:
-        return error
+    elif original is None or error.path is None:
+        return error  # syntax, validation and coercion errors speak for themselves
     else:
         log.error("unexpected error in %s", error.path, exc_info=original)
         extensions = {"code": "INTERNAL_SERVER_ERROR"}
@@ -38,12 +38,20 @@ def to_client_error(error: GraphQLError) -> GraphQLError:
     )
 
 
+def _cause(error: GraphQLError) -> BaseException | None:
+    """The exception behind an error, through graphql-core's own wrapping."""
+    original = error.original_error
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    return original
+
+
 def _one_per_gateway_failure(errors: list[GraphQLError]) -> list[GraphQLError]:
     """A failing gateway is reported once, however many fields it left null."""
     seen: set[tuple[str, str, str]] = set()
     kept = []
     for error in errors:
-        original = error.original_error
+        original = _cause(error)
         if isinstance(original, GatewayError):
             identity = (original.gateway_id, original.code, str(original))
             if identity in seen:

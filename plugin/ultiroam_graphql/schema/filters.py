@@ -27,6 +27,8 @@ class CheckedFilter:
 
     def key(self, client: GatewayClient, *, port: int | None = None) -> SmsResultKey | None:
         """The batching key for one gateway (and port), or None when nothing can match."""
+        if self.numbers == () or self.user_ids == frozenset():
+            return None  # an empty list matches nothing; the device would read it as no filter
         ports = frozenset(range(client.settings.ports))
         if self.ports is not None:
             ports &= self.ports

@@ -51,7 +51,9 @@ def _time_zone(name: str) -> str:
 
 def _http_url(url: str) -> str:
     if not re.match(r"^https?://[^/\s]+", url):
-        raise ValueError(f"{url!r} is not an http:// or https:// URL")
+        raise ValueError("must be an http:// or https:// URL, such as https://192.0.2.10")
+    if "@" in url.split("/")[2]:
+        raise ValueError("put credentials in username and password, not in the URL")
     return url.rstrip("/")
 
 
@@ -250,7 +252,7 @@ def _problem(error: Any) -> str:
     if kind in _BOUNDS:
         wording, bound = _BOUNDS[kind]
         return f"must be {wording} {ctx[bound]}, got {error['input']!r}"
-    if kind == "too_short" and error["loc"] == ("gateways",):
+    if kind in ("too_short", "missing") and error["loc"] == ("gateways",):
         return "at least one [[gateways]] table is required"
     if kind in _PROBLEMS:
         problem = _PROBLEMS[kind]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from tests.support import Facade
 
 
@@ -42,7 +41,8 @@ async def test_query_results_keep_healthy_data_and_add_one_error_per_failure(
 async def test_gateway_results_are_null_for_the_failing_gateway_only(facade: Facade) -> None:
     three_gateways(facade)
     data = await facade.query(
-        "{ gateways { id smsResults { number } ports { smsResults(filter: {ports: [0]}) { number } } } }"
+        "{ gateways { id smsResults { number }"
+        " ports { smsResults(filter: {ports: [0]}) { number } } } }"
     )
     by_id = {g["id"]: g for g in data["data"]["gateways"]}
     assert by_id["healthy"]["smsResults"]
@@ -65,7 +65,10 @@ async def test_a_wrong_password_is_not_retried_by_later_queries(facade: Facade) 
 @pytest.mark.parametrize(
     ("fault", "extensions"),
     [
-        ({"kind": "error_code", "error_code": 500}, {"code": "GATEWAY_REJECTED", "gatewayErrorCode": 500}),
+        (
+            {"kind": "error_code", "error_code": 500},
+            {"code": "GATEWAY_REJECTED", "gatewayErrorCode": 500},
+        ),
         ({"kind": "not_json"}, {"code": "GATEWAY_PROTOCOL_ERROR"}),
         ({"kind": "close"}, {"code": "GATEWAY_PROTOCOL_ERROR"}),
     ],

@@ -7,10 +7,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from tests.support import Facade
 
-RESULT_FIELDS = "number userId time status rawStatus count succCount refId imsi cursor port { index }"
+RESULT_FIELDS = (
+    "number userId time status rawStatus count succCount refId imsi cursor port { index }"
+)
 
 
 def expected(device: Any, records: Any) -> list[dict[str, Any]]:
@@ -41,7 +42,9 @@ def expected(device: Any, records: Any) -> list[dict[str, Any]]:
 async def test_gateways_and_ports(facade: Facade) -> None:
     facade.add_device("office")
     facade.add_device("shop", ports=8, auth="basic", device_auth="basic")
-    data = await facade.query("{ gateways { id sn portCount ports { index } port(index: 7) { index } } }")
+    data = await facade.query(
+        "{ gateways { id sn portCount ports { index } port(index: 7) { index } } }"
+    )
     office, shop = data["data"]["gateways"]
     assert office["id"] == "office"
     assert office["portCount"] == 32
@@ -85,7 +88,7 @@ async def test_70_numbers_cost_3_calls(facade: Facade) -> None:
 async def test_32_port_fields_with_one_filter_cost_1_call(facade: Facade) -> None:
     device = facade.add_device("office")
     data = await facade.query(
-        "{ gateway(id: \"office\") { ports { index smsResults(filter: {statuses: [DELIVERED]})"
+        '{ gateway(id: "office") { ports { index smsResults(filter: {statuses: [DELIVERED]})'
         " { number port { index } status } } } }"
     )
     assert facade.calls() == 1
@@ -123,9 +126,15 @@ async def test_a_time_with_an_offset_reaches_the_gateway_as_local_time(facade: F
     device = facade.add_device("office", timezone="Europe/Paris")
     paris = ZoneInfo("Europe/Paris")
     # the device's clock reads 2024-05-03 12:00 in Paris (10:00 UTC)
-    before = device.add_result(port=1, number="0611", sent_at=datetime(2024, 5, 3, 11, 59, 0, tzinfo=paris).timestamp())
-    after = device.add_result(port=1, number="0612", sent_at=datetime(2024, 5, 3, 12, 0, 1, tzinfo=paris).timestamp())
-    query = "query($t: DateTime) { smsResults(filter: {ports: [1], timeAfter: $t}) { number time } }"
+    before = device.add_result(
+        port=1, number="0611", sent_at=datetime(2024, 5, 3, 11, 59, 0, tzinfo=paris).timestamp()
+    )
+    after = device.add_result(
+        port=1, number="0612", sent_at=datetime(2024, 5, 3, 12, 0, 1, tzinfo=paris).timestamp()
+    )
+    query = (
+        "query($t: DateTime) { smsResults(filter: {ports: [1], timeAfter: $t}) { number time } }"
+    )
     with_offset = await facade.query(query, t="2024-05-03T10:00:00Z")
     local = await facade.query(query, t="2024-05-03T12:00:00")
     for data in (with_offset, local):
@@ -152,7 +161,8 @@ async def test_bad_input_makes_no_rest_call(facade: Facade, filter_: str, messag
     for field in (
         f"smsResults(filter: {filter_}) {{ number }}",
         f'gateway(id: "office") {{ smsResults(filter: {filter_}) {{ number }} }}',
-        f'gateway(id: "office") {{ port(index: 0) {{ smsResults(filter: {filter_}) {{ number }} }} }}',
+        f'gateway(id: "office") {{ port(index: 0) {{ '
+        f"smsResults(filter: {filter_}) {{ number }} }} }}",
     ):
         data = await facade.query(f"{{ {field} }}")
         (error,) = data["errors"]
@@ -172,7 +182,9 @@ async def test_bad_time_in_a_variable_is_bad_user_input(facade: Facade) -> None:
 
 async def test_a_port_index_outside_0_31_is_bad_user_input(facade: Facade) -> None:
     facade.add_device("office", ports=8)
-    data = await facade.query('{ gateway(id: "office") { a: port(index: 8) { index } b: port(index: 40) { index } } }')
+    data = await facade.query(
+        '{ gateway(id: "office") { a: port(index: 8) { index } b: port(index: 40) { index } } }'
+    )
     assert data["data"]["gateway"]["a"] is None
     assert [e["extensions"]["code"] for e in data["errors"]] == ["BAD_USER_INPUT"]
     assert data["errors"][0]["path"] == ["gateway", "b"]

@@ -1,0 +1,127 @@
+"""`simulate` and `serve --config` as real processes on free ports, queried over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Bounded wait for a child's socket; a child that died is reported with its output."""
+    for _ in range(300):
+        if process.poll() is not None:
+            raise AssertionError(f"exited with {process.returncode}:\n{log.read_text()}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator:
+    """Starts ``ultiroam-graphql`` commands; their output goes to files, never to a full pipe."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str, port: int, env: dict[str, str] | None = None) -> None:
+        log = tmp_path / f"{args[0]}-{port}.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "ultiroam_graphql", *args],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
+            )
+        processes.append(process)
+        wait_until_listening(port, process, log)
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_serve_over_two_simulated_gateways(spawn, tmp_path: Path) -> None:
+    tokyo, paris, api = free_port(), free_port(), free_port()
+    spawn(
+        "simulate",
+        "--port",
+        str(tokyo),
+        "--timezone",
+        "Asia/Tokyo",
+        "--traffic-interval",
+        "0",
+        "--password",
+        "tokyo-pw",
+        port=tokyo,
+    )
+    spawn(
+        "simulate",
+        "--port",
+        str(paris),
+        "--timezone",
+        "Europe/Paris",
+        "--auth",
+        "basic",
+        "--traffic-interval",
+        "0",
+        "--seed",
+        "7",
+        port=paris,
+    )
+    config = tmp_path / "ultiroam.toml"
+    config.write_text(
+        f"""
+[server]
+port = {api}
+
+[[gateways]]
+id = "tokyo"
+url = "http://127.0.0.1:{tokyo}"
+password_env = "TOKYO_PASSWORD"
+auth = "auto"
+timezone = "Asia/Tokyo"
+
+[[gateways]]
+id = "paris"
+url = "http://127.0.0.1:{paris}"
+password = "admin"
+auth = "basic"
+timezone = "Europe/Paris"
+ports = 16
+"""
+    )
+    spawn("serve", "--config", str(config), env={"TOKYO_PASSWORD": "tokyo-pw"}, port=api)
+
+    query = """{
+      gateways { id sn portCount }
+      smsResults(filter: {ports: [0, 1, 2]}) { gateway { id } port { index } number time status }
+    }"""
+    response = httpx.post(f"http://127.0.0.1:{api}/graphql", json={"query": query}, timeout=30)
+    body = response.json()
+    assert "errors" not in body, body
+    gateways = body["data"]["gateways"]
+    assert [(g["id"], g["portCount"]) for g in gateways] == [("tokyo", 32), ("paris", 16)]
+    assert all(g["sn"] is None for g in gateways)  # not learned before the first contact
+    results = body["data"]["smsResults"]
+    offsets = {r["gateway"]["id"]: r["time"][-6:] for r in results}
+    assert offsets["tokyo"] == "+09:00"
+    assert offsets["paris"] in ("+01:00", "+02:00")
+    assert {r["port"]["index"] for r in results} <= {0, 1, 2}
+    again = httpx.post(f"http://127.0.0.1:{api}/graphql", json={"query": "{ gateways { sn } }"})
+    assert again.json() == {"data": {"gateways": [{"sn": "da00-0030-1901-2817"}] * 2}}
+    assert httpx.get(f"http://127.0.0.1:{api}/healthz").status_code == 200

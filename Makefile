@@ -18,12 +18,12 @@ test: $(STAMP) lint
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check plugin tests
-	$(BIN)/ruff format --check plugin tests
+	$(BIN)/ruff check plugin tests examples
+	$(BIN)/ruff format --check plugin tests examples
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix plugin tests
-	$(BIN)/ruff format plugin tests
+	$(BIN)/ruff check --fix plugin tests examples
+	$(BIN)/ruff format plugin tests examples
 
 schema: $(STAMP)
 	$(BIN)/ultiroam-graphql schema > schema.graphql

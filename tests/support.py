@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import httpx
@@ -38,6 +39,8 @@ class Facade:
         self.settings: list[GatewaySettings] = []
         self._http: list[httpx.AsyncClient] = []
         self._api: httpx.AsyncClient | None = None
+        self._lifespan = contextlib.AsyncExitStack()
+        self.app: Any = None
 
     def add_device(
         self,
@@ -72,17 +75,20 @@ class Facade:
     in_flight = 0
     peak_in_flight = 0
 
-    @property
-    def api(self) -> httpx.AsyncClient:
+    async def start(self, **server: Any) -> httpx.AsyncClient:
+        """The app over the devices added so far, its lifespan entered (once)."""
         if self._api is None:
-            app = create_app(Settings(gateways=tuple(self.settings)), clients=self.clients)
+            settings = Settings.model_validate({"server": server, "gateways": self.settings})
+            self.app = create_app(settings, clients=self.clients)
+            await self._lifespan.enter_async_context(self.app.router.lifespan_context(self.app))
             self._api = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://facade"
+                transport=httpx.ASGITransport(app=self.app), base_url="http://facade"
             )
         return self._api
 
     async def query(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = await self.api.post("/graphql", json={"query": query, "variables": variables})
+        api = await self.start()
+        response = await api.post("/graphql", json={"query": query, "variables": variables})
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -90,6 +96,7 @@ class Facade:
         return self.devices[gateway_id].calls["query_sms_result"]
 
     async def aclose(self) -> None:
+        await self._lifespan.aclose()
         for http in self._http:
             await http.aclose()
         if self._api is not None:

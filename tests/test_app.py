@@ -16,7 +16,7 @@ from ultiroam_graphql.config import Settings
 async def api() -> AsyncIterator[httpx.AsyncClient]:
     facade = Facade()
     facade.add_device("office")
-    yield facade.api
+    yield await facade.start()
     await facade.aclose()
 
 

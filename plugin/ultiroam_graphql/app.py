@@ -1,4 +1,4 @@
-"""The Starlette application: ``/graphql`` and ``/healthz``, and the lifespan that owns clients."""
+"""The Starlette application: its routes, and the lifespan that owns clients and the broker."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from .broker import Broker, broker_from_url
 from .config import Settings
 from .gateway import GatewayClient
 from .schema import Context, build_schema
+from .webhook import PushWebhook
 
 Lifespan = Callable[[], AbstractAsyncContextManager[Any]]
 
@@ -24,26 +26,31 @@ Lifespan = Callable[[], AbstractAsyncContextManager[Any]]
 class FacadeGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with one fresh :class:`Context` (and loaders) per operation."""
 
-    def __init__(self, gateways: Mapping[str, GatewayClient], **kwargs: Any) -> None:
+    def __init__(
+        self, gateways: Mapping[str, GatewayClient], broker: Broker, **kwargs: Any
+    ) -> None:
         super().__init__(build_schema(), **kwargs)
         self.gateways = gateways
+        self.broker = broker
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context.create(self.gateways, request=request, response=response)
+        return Context.create(self.gateways, self.broker, request=request, response=response)
 
 
 def create_app(
     settings: Settings,
     *,
     clients: Mapping[str, GatewayClient] | None = None,
+    broker: Broker | None = None,
     lifespans: Sequence[Lifespan] = (),
 ) -> Starlette:
     """The facade as an ASGI app, to run alone or to mount in a host Starlette/FastAPI app.
 
-    ``clients`` replaces the gateway clients built from ``settings`` (tests, custom transports);
-    ``lifespans`` are entered at startup and left at shutdown, after the app's own.
+    ``clients`` replaces the gateway clients built from ``settings`` (tests, custom transports)
+    and ``broker`` the one ``settings.broker`` names; ``lifespans`` are entered at startup and
+    left at shutdown, after the app's own.
     A host that mounts this app should enter ``app.router.lifespan_context(app)`` in its own
     lifespan, so the gateway connections are closed on shutdown.
     """
@@ -52,13 +59,20 @@ def create_app(
         if clients is not None
         else {gateway.id: GatewayClient(gateway) for gateway in settings.gateways}
     )
-    graphql = FacadeGraphQL(gateways)
+    if broker is None:
+        broker = broker_from_url(
+            settings.broker.url, subscriber_buffer=settings.broker.subscriber_buffer
+        )
+    graphql = FacadeGraphQL(gateways, broker)
+    webhook = PushWebhook(gateways, broker, body_limit=settings.server.push_body_limit)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             for client in gateways.values():
                 stack.push_async_callback(client.aclose)
+            await broker.connect()
+            stack.push_async_callback(broker.close)
             for extra in lifespans:
                 await stack.enter_async_context(extra())
             yield
@@ -70,10 +84,12 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/push/{gateway_id}", webhook.handle, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.gateways = gateways
+    app.state.broker = broker
     return app

@@ -57,6 +57,12 @@ def _http_url(url: str) -> str:
     return url.rstrip("/")
 
 
+def _broker_url(url: str) -> str:
+    if not url.startswith("memory://"):
+        raise ValueError("must be memory://")
+    return url
+
+
 def _set_variable(name: str | None) -> str | None:
     if name is not None and name not in os.environ:
         raise ValueError(f"environment variable {name!r} is not set")
@@ -79,6 +85,7 @@ class ServerSettings(_Section):
     api_tokens: tuple[str, ...] = ()
     allow_unauthenticated_mutations: bool = False
     state_dir: str = "."
+    push_body_limit: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
     @model_validator(mode="before")
     @classmethod
@@ -89,7 +96,8 @@ class ServerSettings(_Section):
 
 
 class BrokerSettings(_Section):
-    url: str = "memory://"
+    url: Annotated[str, AfterValidator(_broker_url)] = "memory://"
+    subscriber_buffer: int = Field(1000, ge=1, le=1_000_000)
 
 
 class GatewaySettings(_Section):

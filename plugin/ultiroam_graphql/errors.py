@@ -6,6 +6,7 @@
     ├── BadUserInput            BAD_USER_INPUT
     ├── UnknownGateway          UNKNOWN_GATEWAY
     ├── Unauthenticated         UNAUTHENTICATED
+    ├── SubscriptionOverflow    SUBSCRIPTION_OVERFLOW   a subscriber fell too far behind
     └── GatewayError            (carries gateway_id)
         ├── GatewayUnavailable      GATEWAY_UNAVAILABLE     connect error, timeout
         ├── GatewayAuthFailed       GATEWAY_AUTH_FAILED     401/403 from the device
@@ -82,3 +83,15 @@ class GatewayRejected(GatewayError):
 
 class GatewayProtocolError(GatewayError):
     code = "GATEWAY_PROTOCOL_ERROR"
+
+
+class SubscriptionOverflow(UltiroamError):
+    """A subscriber fell too far behind; its stream ends rather than silently skipping events."""
+
+    code = "SUBSCRIPTION_OVERFLOW"
+
+    def __init__(self, buffer: int) -> None:
+        super().__init__(
+            f"This subscription fell more than {buffer} events behind and was closed; "
+            "subscribe again to continue"
+        )

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 MAX_NUMBERS_PER_QUERY = 32
@@ -161,3 +161,96 @@ def parse_sms_results(items: object, *, gateway_id: str, zone: ZoneInfo) -> list
     if not isinstance(items, Sequence) or isinstance(items, (str, bytes)):
         raise WireError("result is not a list")
     return [parse_sms_result(item, gateway_id=gateway_id, zone=zone) for item in items]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReportRecord:
+    """A status report from the network (``query_sms_deliver_status``, ``sms_deliver_status``)."""
+
+    gateway_id: str
+    port: int
+    number: str
+    time: datetime
+    ref_id: int
+    status_code: int
+    imsi: str | None
+
+    @property
+    def delivered(self) -> bool:
+        """TP-Status 0 means received by the handset; 32-63 temporary, 64-255 permanent errors."""
+        return self.status_code == 0
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingSmsRecord:
+    """A received SMS (``query_incoming_sms``, ``sms`` pushes)."""
+
+    gateway_id: str
+    id: int
+    port: int
+    number: str
+    smsc: str | None
+    received_at: datetime
+    text: str
+    imsi: str | None
+
+
+def _fields(item: object, required: tuple[str, ...], what: str) -> dict[str, Any]:
+    if not isinstance(item, Mapping):
+        raise WireError(f"{what} element is not an object: {item!r}"[:200])
+    fields = clean_keys(item)
+    for name in required:
+        if name not in fields:
+            raise WireError(f"{what} element has no {name!r}")
+    return fields
+
+
+def parse_delivery_report(item: object, *, gateway_id: str, zone: ZoneInfo) -> DeliveryReportRecord:
+    fields = _fields(item, ("port", "number", "time", "status_code"), "delivery report")
+    return DeliveryReportRecord(
+        gateway_id=gateway_id,
+        port=wire_int(fields["port"], "port"),
+        number=wire_str(fields["number"], "number"),
+        time=parse_gateway_time(fields["time"], zone),
+        ref_id=optional_int(fields.get("ref_id"), "ref_id") or 0,
+        status_code=wire_int(fields["status_code"], "status_code"),
+        imsi=optional_str(fields.get("imsi"), "imsi"),
+    )
+
+
+def parse_incoming_sms(item: object, *, gateway_id: str, zone: ZoneInfo) -> IncomingSmsRecord:
+    fields = _fields(item, ("incoming_sms_id", "port", "number", "timestamp"), "incoming SMS")
+    text = fields.get("text")
+    return IncomingSmsRecord(
+        gateway_id=gateway_id,
+        id=wire_int(fields["incoming_sms_id"], "incoming_sms_id"),
+        port=wire_int(fields["port"], "port"),
+        number=wire_str(fields["number"], "number"),
+        smsc=optional_str(fields.get("smsc"), "smsc"),
+        received_at=parse_gateway_time(fields["timestamp"], zone),
+        text=text if isinstance(text, str) else "",
+        imsi=optional_str(fields.get("imsi"), "imsi"),
+    )
+
+
+Record = SmsResultRecord | DeliveryReportRecord | IncomingSmsRecord
+_TIME_FIELDS = frozenset({"time", "received_at"})
+
+
+def record_data(record: Record) -> dict[str, Any]:
+    """A record as plain JSON data (times in ISO 8601 with their offset), without its gateway."""
+    data = {name: getattr(record, name) for name in record.__slots__ if name != "gateway_id"}
+    return {k: v.isoformat() if k in _TIME_FIELDS else v for k, v in data.items()}
+
+
+R = TypeVar("R", SmsResultRecord, DeliveryReportRecord, IncomingSmsRecord)
+
+
+def record_from_data(cls: type[R], gateway_id: str, data: Mapping[str, Any]) -> R:
+    """The inverse of :func:`record_data`."""
+    values = {
+        name: datetime.fromisoformat(data[name]) if name in _TIME_FIELDS else data[name]
+        for name in cls.__slots__
+        if name != "gateway_id"
+    }
+    return cls(gateway_id=gateway_id, **values)

@@ -8,13 +8,16 @@ from strawberry.schema.config import StrawberryConfig
 from .context import Context
 from .errors import ErrorPolicy
 from .query import Query
+from .reports import DeliveryReport, IncomingSms
 from .scalars import SCALAR_MAP
+from .subscription import Subscription
 from .types import Gateway, Port, SmsResult, SmsResultFilter, SmsStatus
 
 
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        subscription=Subscription,
         extensions=[ErrorPolicy],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
@@ -27,7 +30,9 @@ def print_schema() -> str:
 
 __all__ = [
     "Context",
+    "DeliveryReport",
     "Gateway",
+    "IncomingSms",
     "Port",
     "SmsResult",
     "SmsResultFilter",

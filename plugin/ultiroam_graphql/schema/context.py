@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import GraphQLError
 
 from ..batching import SmsResultLoader
+from ..broker import Broker
 from ..errors import UnknownGateway
 from ..gateway import GatewayClient
 
@@ -18,17 +19,26 @@ class Context:
     """Per operation: the gateways, the batching loader, and errors beside the data."""
 
     gateways: Mapping[str, GatewayClient]
+    broker: Broker
     sms_results: SmsResultLoader
     request: Any = None
     response: Any = None
     extra_errors: list[GraphQLError] = field(default_factory=list)
 
     @classmethod
-    def create(cls, gateways: Mapping[str, GatewayClient], **kwargs: Any) -> Context:
-        return cls(gateways=gateways, sms_results=SmsResultLoader(gateways), **kwargs)
+    def create(
+        cls, gateways: Mapping[str, GatewayClient], broker: Broker, **kwargs: Any
+    ) -> Context:
+        return cls(gateways, broker, SmsResultLoader(gateways), **kwargs)
 
     def gateway(self, gateway_id: str) -> GatewayClient:
         try:
             return self.gateways[gateway_id]
         except KeyError:
             raise UnknownGateway(gateway_id) from None
+
+    def select(self, gateway_ids: Iterable[str] | None) -> list[GatewayClient]:
+        """The gateways asked for (default: all), each once; an unknown id is an error."""
+        if gateway_ids is None:
+            return list(self.gateways.values())
+        return [self.gateway(gateway_id) for gateway_id in dict.fromkeys(gateway_ids)]

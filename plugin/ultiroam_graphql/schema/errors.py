@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any, Protocol, runtime_checkable
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -21,7 +22,7 @@ def to_client_error(error: GraphQLError) -> GraphQLError:
     if isinstance(original, UltiroamError):
         extensions = {**(error.extensions or {}), **original.extensions()}
         message = error.message
-    elif original is None or error.path is None:
+    elif original is None or isinstance(original, GraphQLError):
         return error  # syntax, validation and coercion errors speak for themselves
     else:
         log.error("unexpected error in %s", error.path, exc_info=original)
@@ -67,9 +68,23 @@ class ErrorPolicy(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is None:
-            return
-        extra = getattr(self.execution_context.context, "extra_errors", [])
-        errors = [*(result.errors or []), *extra]
-        if errors:
-            result.errors = [to_client_error(e) for e in _one_per_gateway_failure(errors)]
+        if isinstance(result, _ResultWithErrors):
+            extra = getattr(self.execution_context.context, "extra_errors", [])
+            _rewrite(result, extra)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each event of a subscription (and a subscription's own failure)."""
+        if isinstance(result, _ResultWithErrors):
+            _rewrite(result, [])
+        yield
+
+
+@runtime_checkable
+class _ResultWithErrors(Protocol):
+    errors: list[GraphQLError] | None
+
+
+def _rewrite(result: _ResultWithErrors, extra: list[GraphQLError]) -> None:
+    errors = [*(result.errors or []), *extra]
+    if errors:
+        result.errors = [to_client_error(e) for e in _one_per_gateway_failure(errors)]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from ..batching import SmsResultKey
 from ..errors import BadUserInput
-from ..gateway import GatewayClient
-from ..gateway.models import MAX_NUMBER_BYTES, to_gateway_local
+from ..gateway import GatewayClient, SmsResultRecord
+from ..gateway.models import MAX_NUMBER_BYTES, status_kind, to_gateway_local
 
 MAX_PORT = 31
 MAX_FILTER_ITEMS = 1024
@@ -50,6 +51,21 @@ class CheckedFilter:
             statuses=self.statuses,
         )
 
+    def matches(self, record: SmsResultRecord, zone: ZoneInfo) -> bool:
+        """Whether a pushed result passes this filter; times without an offset are ``zone``'s."""
+        return (
+            (self.numbers is None or record.number in self.numbers)
+            and (self.ports is None or record.port in self.ports)
+            and (self.user_ids is None or record.user_id in self.user_ids)
+            and (self.statuses is None or status_kind(record.status) in self.statuses)
+            and (self.time_after is None or _aware(self.time_after, zone) < record.time)
+            and (self.time_before is None or record.time < _aware(self.time_before, zone))
+        )
+
+
+def _aware(value: datetime, zone: ZoneInfo) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+
 
 def _local(value: datetime | None, client: GatewayClient) -> datetime | None:
     return None if value is None else to_gateway_local(value, client.zone)
@@ -57,12 +73,12 @@ def _local(value: datetime | None, client: GatewayClient) -> datetime | None:
 
 def check_filter(
     *,
-    numbers: list[str] | None,
-    ports: list[int] | None,
-    user_ids: list[int] | None,
-    time_after: datetime | None,
-    time_before: datetime | None,
-    statuses: list[str] | None,
+    numbers: list[str] | None = None,
+    ports: list[int] | None = None,
+    user_ids: list[int] | None = None,
+    time_after: datetime | None = None,
+    time_before: datetime | None = None,
+    statuses: list[str] | None = None,
 ) -> CheckedFilter:
     for name, values in (("numbers", numbers), ("ports", ports), ("userIds", user_ids)):
         if values is not None and len(values) > MAX_FILTER_ITEMS:

@@ -135,7 +135,9 @@ class SmsResult:
     )
 
     @classmethod
-    def from_record(cls, record: SmsResultRecord, gateway: Gateway) -> SmsResult:
+    def from_record(
+        cls, record: SmsResultRecord, gateway: Gateway, *, cursor: str | None = None
+    ) -> SmsResult:
         return cls(
             gateway=gateway,
             port=Port(gateway=gateway, index=record.port),
@@ -148,4 +150,5 @@ class SmsResult:
             succ_count=record.succ_count,
             ref_id=record.ref_id,
             imsi=record.imsi,
+            cursor=cursor,
         )

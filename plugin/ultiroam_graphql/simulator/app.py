@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Literal
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -18,6 +20,7 @@ from .digest import DigestAuthenticator
 from .faults import Fault
 from .gateway import SimulatedGateway
 from .lockout import Lockout
+from .push import PUSH_TIMEOUT, PushSender, PushTracker, push_loop
 from .traffic import traffic_loop
 
 Handler = Callable[[Request, SimulatedGateway], Awaitable[Response]]
@@ -38,9 +41,14 @@ async def _query_sms_in_queue(request: Request, gateway: SimulatedGateway) -> Re
     return JSONResponse(gateway.query_sms_in_queue())
 
 
+async def _query_incoming_sms(request: Request, gateway: SimulatedGateway) -> Response:
+    return JSONResponse(gateway.query_incoming_sms(request.query_params))
+
+
 ENDPOINTS: dict[str, tuple[str, Handler]] = {
     "query_sms_result": ("POST", _query_sms_result),
     "query_sms_in_queue": ("GET", _query_sms_in_queue),
+    "query_incoming_sms": ("GET", _query_incoming_sms),
 }
 """Endpoint name under /api/ -> (HTTP method, handler)."""
 
@@ -61,21 +69,57 @@ def _fault_response(fault: Fault, gateway: SimulatedGateway) -> Response:
     return Response(status_code=500)
 
 
+@dataclass(frozen=True, slots=True)
+class _PushSettings:
+    url: str
+    transport: httpx.AsyncBaseTransport | None
+    interval: float
+
+
+def _push_settings(
+    url: str | None, transport: httpx.AsyncBaseTransport | None, interval: float
+) -> _PushSettings | None:
+    if interval <= 0:
+        raise ValueError("push_interval must be positive")
+    if url is None:
+        if transport is not None:
+            raise ValueError("push_transport needs push_url")
+        return None
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError("push_url is not a valid URL") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError("push_url must be an absolute http:// or https:// URL")
+    return _PushSettings(url, transport, interval)
+
+
 def _lifespan(
-    gateway: SimulatedGateway, traffic_interval: float | None
+    gateway: SimulatedGateway, traffic_interval: float | None, push: _PushSettings | None
 ) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if traffic_interval is None:
-            yield
-            return
-        task = asyncio.create_task(traffic_loop(gateway, traffic_interval))
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        async with contextlib.AsyncExitStack() as stack:
+            loops: list[Coroutine[None, None, None]] = []
+            if push is not None:
+                client = await stack.enter_async_context(
+                    httpx.AsyncClient(transport=push.transport, timeout=PUSH_TIMEOUT)
+                )
+                tracker = PushTracker(gateway)
+                stack.callback(tracker.close)
+                sender = PushSender(gateway, client, push.url)
+                loops.append(push_loop(tracker, sender, push.interval))
+            if traffic_interval is not None:
+                loops.append(traffic_loop(gateway, traffic_interval))
+            tasks = [asyncio.create_task(loop) for loop in loops]
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     return lifespan
 
@@ -91,10 +135,20 @@ def create_simulator_app(
     lockout_seconds: float = 300.0,
     nonce_lifetime: float = 3600.0,
     traffic_interval: float | None = None,
+    push_url: str | None = None,
+    push_transport: httpx.AsyncBaseTransport | None = None,
+    push_interval: float = 1.0,
 ) -> Starlette:
-    """A Starlette app that answers like a Dinstar-family gateway for `gateway`'s data."""
+    """A Starlette app that answers like a Dinstar-family gateway for `gateway`'s data.
+
+    While the app runs (its lifespan), `traffic_interval` adds random traffic every so many
+    seconds, and `push_url` makes it POST what changed every `push_interval` seconds, as a
+    device pushes: `sms_result`, `sms_deliver_status` and `sms` bodies. `push_transport`
+    delivers those in-process (tests, the demo) instead of over the network.
+    """
     if traffic_interval is not None and traffic_interval <= 0:
         raise ValueError("traffic_interval must be positive")
+    push = _push_settings(push_url, push_transport, push_interval)
     authenticator: Authenticator
     if auth == "digest":
         authenticator = DigestAuthenticator(username, password, nonce_lifetime=nonce_lifetime)
@@ -138,7 +192,7 @@ def create_simulator_app(
 
     app = Starlette(
         routes=[Route("/{path:path}", handle, methods=["GET", "POST", "PUT", "DELETE", "HEAD"])],
-        lifespan=_lifespan(gateway, traffic_interval),
+        lifespan=_lifespan(gateway, traffic_interval, push),
     )
     app.state.gateway = gateway
     app.state.authenticator = authenticator

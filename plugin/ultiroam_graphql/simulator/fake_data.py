@@ -111,3 +111,57 @@ class UserIds:
         value = self._next
         self._next += self._rng.randint(1, 3)
         return value
+
+
+# -- received SMS -------------------------------------------------------------------------------
+
+SMSCS: dict[str, str] = {
+    "20801": "+33689004000",
+    "20810": "+33609001390",
+    "20820": "+33660003000",
+    "46000": "+8613800100500",
+    "46001": "+8613010112500",
+    "23415": "+447785016005",
+    "23410": "+447802000332",
+    "26201": "+491710760000",
+    "26202": "+491722270333",
+}
+"""Service centre per MCC+MNC, so a port's received SMS carry its own network's SMSC."""
+DEFAULT_SMSC = "+33609001390"
+"""The SMSC of the manual-style example, for an IMSI from no known network."""
+ALPHANUMERIC_SENDERS: tuple[str, ...] = ("Google", "DHL", "BANK-SMS", "Uber")
+INCOMING_TEXTS: tuple[str, ...] = (
+    "hi",
+    "OK",
+    "STOP",
+    "Yes, see you at 6",
+    "Your verification code is 482193",
+    "Merci, bien reçu 👍",
+    "您好\uff0c您的话费余额为 23.50 元\u3002",  # fullwidth comma and full stop, as sent
+    "Guten Tag! Ihr Paket kommt morgen zwischen 10:00 und 14:00 Uhr.",
+    "Reply 1 to confirm your appointment on Monday, 2 to cancel. Msg&data rates may apply.",
+    (
+        "This is a longer message that does not fit in one SMS, so the network split it into "
+        "several parts and the gateway joined them again before storing it in the inbox."
+    ),
+)
+
+
+def smsc_for(imsi: str) -> str:
+    """The SMSC of the network that issued `imsi` (MCC+MNC are its first five digits)."""
+    return SMSCS.get(imsi.strip()[:5], DEFAULT_SMSC)
+
+
+def random_sender(rng: random.Random, pool: list[str]) -> str:
+    """Who sends to the gateway: mostly known correspondents, some short codes, now and then
+    an alphanumeric sender id (which is not a number at all)."""
+    roll = rng.random()
+    if roll < 0.10:
+        return rng.choice(ALPHANUMERIC_SENDERS)
+    if roll < 0.25:
+        return rng.choice(SHORT_CODES)
+    return rng.choice(pool)
+
+
+def random_incoming_text(rng: random.Random) -> str:
+    return rng.choice(INCOMING_TEXTS)

@@ -21,6 +21,16 @@ MAX_NUMBER_BYTES = 24
 WIRE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
+def local_time(epoch: float, zone: ZoneInfo) -> datetime:
+    """`epoch` on the gateway's wall clock, to the second, without zone (as on the wire)."""
+    return datetime.fromtimestamp(int(epoch // 1), zone).replace(tzinfo=None)
+
+
+def wire_time(epoch: float, zone: ZoneInfo) -> str:
+    """`epoch` as the gateway writes times: local `YYYY-MM-DD HH:MM:SS`, no zone."""
+    return local_time(epoch, zone).strftime(WIRE_TIME_FORMAT)
+
+
 @dataclass(frozen=True, slots=True)
 class SimRecord:
     """One sent SMS; `fate` is where it ends up, the delays say when it gets there."""
@@ -79,9 +89,13 @@ class SimRecord:
         progress = max(0.0, now - self.sent_at) / self.send_delay
         return min(self.count - 1, int(self.count * progress))
 
+    def is_final(self, now: float) -> bool:
+        """True once the status can no longer change (it has reached the record's fate)."""
+        return self.status(now) == self.fate
+
     def local_time(self, zone: ZoneInfo) -> datetime:
         """Send time on the gateway's wall clock, to the second, without zone (as on the wire)."""
-        return datetime.fromtimestamp(int(self.sent_at // 1), zone).replace(tzinfo=None)
+        return local_time(self.sent_at, zone)
 
     def wire_time(self, zone: ZoneInfo) -> str:
-        return self.local_time(zone).strftime(WIRE_TIME_FORMAT)
+        return wire_time(self.sent_at, zone)

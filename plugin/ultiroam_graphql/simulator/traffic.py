@@ -1,6 +1,6 @@
 """Live traffic: new messages appear while the simulator runs.
 
-Kept as one small loop so that pushing each new record to a URL can be added in one place.
+Kept as one small loop; what changes is pushed by `push.push_loop`, which watches the gateway.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from .gateway import SimulatedGateway
+from .gateway import INCOMING_CHANCE, SimulatedGateway
 
 MAX_BURST = 3
 
@@ -19,7 +19,9 @@ async def traffic_loop(
     *,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> None:
-    """Every `interval` seconds add 1-3 random results; runs until cancelled."""
+    """Every `interval` seconds add 1-3 random results, and about one burst in four also
+    brings a received SMS; runs until cancelled."""
     while True:
         await sleep(interval)
         gateway.add_random_burst(MAX_BURST)
+        gateway.maybe_add_random_incoming(INCOMING_CHANCE)

@@ -1,0 +1,70 @@
+"""Types fed by pushes beside sending results: delivery reports and received SMS."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from ..gateway.models import DeliveryReportRecord, IncomingSmsRecord
+from .types import Gateway, Port
+
+
+@strawberry.type(description="A status report from the network for one sent message.")
+class DeliveryReport:
+    gateway: Gateway
+    port: Port
+    number: str
+    time: datetime = strawberry.field(description="When the message was sent, with its offset.")
+    ref_id: int = strawberry.field(description="Matches SmsResult.refId (0..255, wraps).")
+    status_code: int = strawberry.field(
+        description="TP-Status: 0 delivered, 32-63 temporary error, 64-255 permanent error."
+    )
+    delivered: bool
+    imsi: str | None
+    cursor: str | None = strawberry.field(default=None, description="Set on subscription events.")
+
+    @classmethod
+    def from_record(
+        cls, record: DeliveryReportRecord, gateway: Gateway, *, cursor: str | None = None
+    ) -> DeliveryReport:
+        return cls(
+            gateway=gateway,
+            port=Port(gateway=gateway, index=record.port),
+            number=record.number,
+            time=record.time,
+            ref_id=record.ref_id,
+            status_code=record.status_code,
+            delivered=record.delivered,
+            imsi=record.imsi,
+            cursor=cursor,
+        )
+
+
+@strawberry.type(description="An SMS received by a gateway.")
+class IncomingSms:
+    gateway: Gateway
+    port: Port
+    id: int = strawberry.field(description="The gateway's incoming_sms_id.")
+    number: str = strawberry.field(description="The sender.")
+    smsc: str | None
+    received_at: datetime
+    text: str
+    imsi: str | None
+    cursor: str | None = strawberry.field(default=None, description="Set on subscription events.")
+
+    @classmethod
+    def from_record(
+        cls, record: IncomingSmsRecord, gateway: Gateway, *, cursor: str | None = None
+    ) -> IncomingSms:
+        return cls(
+            gateway=gateway,
+            port=Port(gateway=gateway, index=record.port),
+            id=record.id,
+            number=record.number,
+            smsc=record.smsc,
+            received_at=record.received_at,
+            text=record.text,
+            imsi=record.imsi,
+            cursor=cursor,
+        )

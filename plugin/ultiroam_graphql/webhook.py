@@ -1,0 +1,81 @@
+"""``POST /push/{gateway_id}?token=...``: the gateways' pushes, checked, parsed and published.
+
+Answers 200 once every event of the body is published; 4xx (and nothing published) otherwise.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections.abc import Mapping
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+
+from .broker import Broker
+from .gateway import GatewayClient
+from .push import PushRejected, parse_push
+
+log = logging.getLogger(__name__)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _refuse(status: int, message: str) -> Response:
+    return JSONResponse({"ok": False, "error": message}, status_code=status)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it passes ``limit`` bytes rather than after buffering it."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge
+    return bytes(body)
+
+
+class PushWebhook:
+    """The push endpoint for every configured gateway."""
+
+    def __init__(
+        self, gateways: Mapping[str, GatewayClient], broker: Broker, *, body_limit: int
+    ) -> None:
+        self.gateways = gateways
+        self.broker = broker
+        self.body_limit = body_limit
+
+    async def handle(self, request: Request) -> Response:
+        gateway = self.gateways.get(request.path_params["gateway_id"])
+        if gateway is None:
+            return _refuse(404, "no such gateway")
+        expected = gateway.settings.push_token
+        if expected is None:
+            return _refuse(401, "pushes are not enabled for this gateway: set its push_token")
+        token = request.query_params.get("token", "")
+        if not hmac.compare_digest(token.encode(), expected.get_secret_value().encode()):
+            return _refuse(401, "missing or wrong token")
+        try:
+            body = await _read_body(request, self.body_limit)
+        except BodyTooLarge:
+            return _refuse(413, f"the body is larger than {self.body_limit} bytes")
+        except ClientDisconnect:
+            return _refuse(400, "the body was not received whole")
+        try:
+            events = parse_push(body, gateway_id=gateway.id, zone=gateway.zone)
+        except PushRejected as exc:
+            log.warning("push from %s refused: %s", gateway.id, exc)
+            return _refuse(400, str(exc))
+        published = 0
+        for event in events:
+            published += await self.broker.publish(event)
+        if events and events[0].sn:
+            gateway.sn = events[0].sn
+        gateway.last_contact = time.time()
+        return JSONResponse({"ok": True, "events": len(events), "published": published})

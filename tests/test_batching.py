@@ -12,6 +12,7 @@ from ultiroam_graphql.batching import (
     SmsResultKey,
     chunked,
     deduplicated,
+    merged,
     plan,
     select,
 )
@@ -24,8 +25,11 @@ def key(**fields: object) -> SmsResultKey:
     return SmsResultKey(gateway_id=str(fields.pop("gateway_id", "a")), **fields)  # type: ignore[arg-type]
 
 
-def record(port: int = 0, number: str = "1", user_id: int | None = 1, status: str = "SENT_OK"):
-    return SmsResultRecord("a", port, number, user_id, T0, status, 1, 1, 0, None)
+def record(
+    port: int = 0, number: str = "1", user_id: int | None = 1, status: str = "SENT_OK", minute=0
+):
+    time = T0.replace(minute=minute)
+    return SmsResultRecord("a", port, number, user_id, time, status, 1, 1, 0, None)
 
 
 @pytest.mark.parametrize(
@@ -107,3 +111,10 @@ def test_select_splits_a_merged_call_back() -> None:
     assert select(records, key(statuses=frozenset({"FAILED"}))) == [records[1]]
     assert select(records, key(statuses=frozenset({"UNKNOWN"}))) == [records[2]]
     assert select(records, key()) == records
+
+
+def test_chunk_replies_merge_in_time_order_each_once() -> None:
+    a, b, c, d = (record(number=str(n), minute=n) for n in range(4))
+    assert merged([[a, c], [b, c, d]]) == [a, b, c, d]
+    assert merged([[a, b]]) == [a, b]
+    assert merged([]) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +66,16 @@ def test_no_config_at_all_exits_2(capsys: pytest.CaptureFixture[str], monkeypatc
     monkeypatch.delenv("ULTIROAM_GRAPHQL_CONFIG", raising=False)
     assert main(["serve"]) == 2
     assert "ULTIROAM_GRAPHQL_CONFIG" in capsys.readouterr().err
+
+
+def test_push_tokens_never_reach_the_access_log(caplog: pytest.LogCaptureFixture) -> None:
+    from ultiroam_graphql.cli import _configure_logging
+
+    _configure_logging("info")
+    logger = logging.getLogger("uvicorn.access")
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        logger.info(
+            '%s - "%s %s HTTP/%s" %d', "127.0.0.1:1", "POST", "/push/a?token=s3cret&x=1", "1.1", 200
+        )
+    assert "s3cret" not in caplog.text
+    assert "/push/a?token=***&x=1" in caplog.text

@@ -1,24 +1,21 @@
 """Turning the ``smsResults`` fields of one operation into the fewest ``query_sms_result`` calls.
 
-Planning is pure: fields whose filters differ only in ports and user ids share one call (their
-ports and user ids merged), numbers and user ids are chunked by 32, and each field gets back only
-the records it asked for. Strawberry's DataLoader gathers the fields of one execution step; a call
-already made in the same operation serves any later field it covers.
+Pure functions: fields whose filters differ only in ports and user ids share one call (their
+ports and user ids merged), numbers and user ids are chunked by 32, chunk replies are merged back
+in the gateway's order, and each field gets back only the records it asked for. The loader that
+awaits the calls lives with the schema (``schema.loaders``).
 """
 
 from __future__ import annotations
 
-import asyncio
+import heapq
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from strawberry.dataloader import DataLoader
-
-from .errors import GatewayError
-from .gateway import GatewayClient, SmsResultQuery, SmsResultRecord
+from .gateway import SmsResultQuery, SmsResultRecord
 from .gateway.models import MAX_NUMBERS_PER_QUERY, status_kind
 
 T = TypeVar("T")
@@ -120,8 +117,17 @@ def plan(keys: Iterable[SmsResultKey]) -> list[PlannedCall]:
 
 
 def deduplicated(records: Iterable[SmsResultRecord]) -> list[SmsResultRecord]:
-    """Records in the gateway's order, each once even when chunks overlap."""
+    """Each record once, first occurrence kept, even when chunks overlap."""
     return list(dict.fromkeys(records))
+
+
+def merged(replies: Sequence[Sequence[SmsResultRecord]]) -> list[SmsResultRecord]:
+    """The replies of one call's chunks as one list in the gateway's (time) order.
+
+    Each chunk keeps its own order; chunks are interleaved by time, as one call would have
+    answered, and a record that two chunks both returned appears once.
+    """
+    return deduplicated(heapq.merge(*replies, key=lambda record: record.time))
 
 
 def select(records: Iterable[SmsResultRecord], key: SmsResultKey) -> list[SmsResultRecord]:
@@ -133,44 +139,3 @@ def select(records: Iterable[SmsResultRecord], key: SmsResultKey) -> list[SmsRes
         and (key.user_ids is None or record.user_id in key.user_ids)
         and (key.statuses is None or status_kind(record.status) in key.statuses)
     ]
-
-
-class SmsResultLoader:
-    """Per operation: batches ``smsResults`` fields and remembers the calls it made."""
-
-    def __init__(self, clients: Mapping[str, GatewayClient]) -> None:
-        self._clients = clients
-        self._calls: list[tuple[PlannedCall, asyncio.Task[list[SmsResultRecord]]]] = []
-        self._loader: DataLoader[SmsResultKey, list[SmsResultRecord]] = DataLoader(self._load_batch)
-
-    async def load(self, key: SmsResultKey) -> list[SmsResultRecord]:
-        return await self._loader.load(key)
-
-    async def _load_batch(
-        self, keys: Sequence[SmsResultKey]
-    ) -> list[list[SmsResultRecord] | BaseException]:
-        uncovered = [key for key in keys if self._covering(key) is None]
-        for call in plan(uncovered):
-            self._calls.append((call, asyncio.ensure_future(self._fetch(call))))
-        answers: list[list[SmsResultRecord] | BaseException] = []
-        for key in keys:
-            task = self._covering(key)
-            assert task is not None
-            try:
-                answers.append(select(await task, key))
-            except GatewayError as exc:
-                answers.append(exc)
-        return answers
-
-    def _covering(self, key: SmsResultKey) -> asyncio.Task[list[SmsResultRecord]] | None:
-        return next((task for call, task in self._calls if call.covers(key)), None)
-
-    async def _fetch(self, call: PlannedCall) -> list[SmsResultRecord]:
-        client = self._clients[call.group.gateway_id]
-        replies = await asyncio.gather(
-            *(client.query_sms_result(query) for query in call.queries()), return_exceptions=True
-        )
-        for reply in replies:
-            if isinstance(reply, BaseException):
-                raise reply
-        return deduplicated(itertools.chain.from_iterable(replies))  # type: ignore[arg-type]

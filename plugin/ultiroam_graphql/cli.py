@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Sequence
 
 from .config import CONFIG_ENV, ConfigError, load_settings
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,13 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--demo", action="store_true", help="serve an embedded simulated gateway; no config"
     )
-    serve.add_argument("--host", help=f"address to listen on (default: {DEFAULT_HOST})")
-    serve.add_argument("--port", type=int, help=f"port to listen on (default: {DEFAULT_PORT})")
+    serve.add_argument("--host", help="address to listen on (default: [server] host, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: [server] port, 8000)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(run=_serve)
 
     simulate = commands.add_parser("simulate", help="run a simulated gateway (same REST API)")
-    simulate.add_argument("--host", default=DEFAULT_HOST)
+    simulate.add_argument("--host", default="127.0.0.1")
     simulate.add_argument("--port", type=int, default=8080)
     simulate.add_argument("--ports", type=int, default=32, help="port count, 1..32")
     simulate.add_argument("--timezone", default="UTC", help="IANA zone of the device's clock")
@@ -73,15 +71,14 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
 
     if args.demo:
-        from .demo import demo_setup
+        from .demo import demo_app
 
-        settings, clients, lifespans = demo_setup()
-        app = create_app(settings, clients=clients, lifespans=lifespans)
+        app = demo_app()
     else:
-        settings = load_settings(args.config)
-        app = create_app(settings)
-    host = args.host or settings.server.host
-    port = args.port if args.port is not None else settings.server.port
+        app = create_app(load_settings(args.config))
+    server = app.state.settings.server
+    host = args.host or server.host
+    port = args.port if args.port is not None else server.port
     _configure_logging(args.log_level)
     uvicorn.run(app, host=host, port=port, log_level=args.log_level, lifespan="on")
     return 0
@@ -122,8 +119,26 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+class _RedactTokens(logging.Filter):
+    """Push URLs carry the gateway's token in their query: keep it out of access logs."""
+
+    _TOKEN = re.compile(r"(token=)[^&\s\"]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._TOKEN.sub(r"\1***", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        record.msg = self._TOKEN.sub(r"\1***", str(record.msg))
+        return True
+
+
 def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    for name in ("uvicorn.access", "uvicorn.error", "httpx"):
+        logging.getLogger(name).addFilter(_RedactTokens())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import httpx
+import secrets
+from typing import Any
 
-from .app import Lifespan
+import httpx
+from starlette.applications import Starlette
+
+from .app import create_app
 from .config import GatewaySettings, Settings
 from .gateway import GatewayClient
 from .simulator import SimulatedGateway, create_simulator_app
@@ -14,15 +18,25 @@ DEMO_TIMEZONE = "Europe/Paris"
 DEMO_CREDENTIALS = ("admin", "admin")
 
 
-def demo_setup(
-    *, traffic_interval: float = 3.0, seed: int = 1
-) -> tuple[Settings, dict[str, GatewayClient], list[Lifespan]]:
-    """Settings, a client wired to the in-process simulator, and the simulator's lifespan.
+class _Forward:
+    """An ASGI app that forwards to one set later: the device and the facade talk both ways."""
 
-    The client speaks the real wire protocol (Digest included) to the simulator through an
-    in-process transport, so the demo needs no second port.
+    app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+def demo_app(
+    *, traffic_interval: float = 3.0, push_interval: float = 1.0, seed: int = 1
+) -> Starlette:
+    """The facade over an in-process simulated gateway that pushes to the facade's webhook.
+
+    Both directions speak the real wire protocol (Digest auth one way, the push webhook with its
+    token the other) through in-process transports, so the demo needs no second port.
     """
     username, password = DEMO_CREDENTIALS
+    token = secrets.token_urlsafe(24)
     gateway = GatewaySettings.model_validate(
         {
             "id": DEMO_GATEWAY_ID,
@@ -31,30 +45,22 @@ def demo_setup(
             "password": password,
             "auth": "digest",
             "timezone": DEMO_TIMEZONE,
+            "push_token": token,
         }
     )
-    settings = Settings(gateways=(gateway,))
-    device = SimulatedGateway(ports=gateway.ports, timezone=DEMO_TIMEZONE, seed=seed)
+    facade = _Forward()
     device_app = create_simulator_app(
-        device, username=username, password=password, traffic_interval=traffic_interval
+        SimulatedGateway(ports=gateway.ports, timezone=DEMO_TIMEZONE, seed=seed),
+        username=username,
+        password=password,
+        traffic_interval=traffic_interval,
+        push_url=f"http://facade/push/{DEMO_GATEWAY_ID}?token={token}",
+        push_transport=httpx.ASGITransport(app=facade),
+        push_interval=push_interval,
     )
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=device_app))
-    client = GatewayClient(gateway, http=http)
-
-    def device_lifespan() -> Lifespan:
-        return device_app.router.lifespan_context(device_app)  # type: ignore[return-value]
-
-    return settings, {gateway.id: client}, [device_lifespan, lambda: _closing(http)]
-
-
-class _closing:
-    """Closes the in-process HTTP client at shutdown."""
-
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self._http = http
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._http.aclose()
+    facade.app = create_app(
+        Settings(gateways=(gateway,)),
+        clients={gateway.id: GatewayClient.in_process(gateway, device_app)},
+        lifespans=[lambda: device_app.router.lifespan_context(device_app)],
+    )
+    return facade.app

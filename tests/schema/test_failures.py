@@ -116,3 +116,22 @@ async def test_unexpected_errors_are_masked(facade: Facade) -> None:
     data = await facade.query("{ smsResults { number } }")
     assert data["errors"][0]["message"] == "Internal server error"
     assert data["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
+
+
+@pytest.mark.parametrize(("auth", "failures"), [("auto", 2), ("digest", 2), ("basic", 1)])
+async def test_a_wrong_password_costs_one_login_even_with_concurrent_chunks(
+    facade: Facade, auth: str, failures: int
+) -> None:
+    device = facade.add_device(
+        "locked",
+        auth=auth,
+        device_auth="basic" if auth == "basic" else "digest",
+        device_password="another-password",
+        max_concurrency=4,
+    )
+    numbers = [f"+3361{n:07d}" for n in range(128)]
+    data = await facade.query(
+        "query($n: [String!]) { smsResults(filter: {numbers: $n}) { number } }", n=numbers
+    )
+    assert [e["extensions"]["code"] for e in data["errors"]] == ["GATEWAY_AUTH_FAILED"]
+    assert device.auth_failures == failures

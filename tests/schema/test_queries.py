@@ -200,11 +200,34 @@ async def test_unknown_gateway(facade: Facade) -> None:
     assert facade.calls() == 0
 
 
-async def test_empty_lists_match_nothing_without_a_call(facade: Facade) -> None:
+@pytest.mark.parametrize("empty", ["numbers", "userIds", "statuses", "ports"])
+async def test_empty_lists_match_nothing_without_a_call(facade: Facade, empty: str) -> None:
     facade.add_device("office")
-    data = await facade.query("{ smsResults(filter: {numbers: []}) { number } }")
+    data = await facade.query(f"{{ smsResults(filter: {{{empty}: []}}) {{ number }} }}")
     assert data == {"data": {"smsResults": []}}
     assert facade.calls() == 0
+
+
+async def test_the_same_numbers_in_another_order_share_a_call(facade: Facade) -> None:
+    facade.add_device("office")
+    await facade.query(
+        '{ a: smsResults(filter: {numbers: ["1", "2"]}) { number }'
+        ' b: smsResults(filter: {numbers: ["2", " 1"]}) { number } }'
+    )
+    assert facade.calls() == 1
+
+
+async def test_chunked_results_come_back_in_the_gateways_order(facade: Facade) -> None:
+    device = facade.add_device("office")
+    numbers = sorted({r.number.strip() for r in device.records})
+    assert len(numbers) > 32
+    data = await facade.query(
+        "query($n: [String!]) { smsResults(filter: {numbers: $n}) { number time } }", n=numbers
+    )
+    assert facade.calls() == -(-len(numbers) // 32)
+    got = [(r["number"], r["time"]) for r in data["data"]["smsResults"]]
+    want = [(r["number"], r["time"]) for r in expected(device, device.records)]
+    assert got == want
 
 
 async def test_ports_past_the_port_count_are_not_sent(facade: Facade) -> None:
@@ -223,11 +246,23 @@ async def test_many_queries_in_a_row_cost_at_most_one_401(facade: Facade) -> Non
     assert facade.calls() == 30
 
 
-async def test_chunks_run_concurrently_within_max_concurrency(facade: Facade) -> None:
-    facade.add_device("office", max_concurrency=2)
-    numbers = [f"+3361{n:07d}" for n in range(200)]
-    await facade.query(
-        "query($n: [String!]) { smsResults(filter: {numbers: $n}) { number } }", n=numbers
+@pytest.mark.parametrize("auth", ["auto", "digest", "basic"])
+@pytest.mark.parametrize("limit", [2, 4])
+async def test_chunks_run_concurrently_within_max_concurrency(
+    facade: Facade, auth: str, limit: int
+) -> None:
+    facade.add_device(
+        "office",
+        auth=auth,
+        device_auth="basic" if auth == "basic" else "digest",
+        max_concurrency=limit,
     )
+    numbers = [f"+3361{n:07d}" for n in range(200)]
+    query = "query($n: [String!]) { smsResults(filter: {numbers: $n}) { number } }"
+    await facade.query(query, n=numbers)  # the very first query: a fresh login
     assert facade.calls() == 7
-    assert facade.peak_in_flight == 2
+    assert facade.peak_in_flight == limit
+    facade.peak_in_flight = 0
+    await facade.query(query, n=numbers)
+    assert facade.calls() == 14
+    assert facade.peak_in_flight == limit

@@ -60,10 +60,17 @@ class GatewayClient:
         self._auth = make_auth(settings.auth, settings.username, password)
         self._slots = asyncio.Semaphore(settings.max_concurrency)
         self._first_login = asyncio.Lock()
-        self._logged_in = settings.auth == "basic"
+        self._logged_in = False  # until the gateway has accepted the credentials once
         self._auth_cooldown = auth_cooldown
         self._clock = clock
         self._auth_failed_until = 0.0
+
+    @classmethod
+    def in_process(cls, settings: GatewaySettings, app: Any) -> GatewayClient:
+        """A client of a gateway served by an ASGI app in this process (the demo's simulator)."""
+        client = cls(settings, http=httpx.AsyncClient(transport=httpx.ASGITransport(app=app)))
+        client._owns_http = True
+        return client
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -86,21 +93,22 @@ class GatewayClient:
         success: Collection[int] = OK,
     ) -> dict[str, Any]:
         """Send one API call and return its envelope, or raise the matching GatewayError."""
-        if self._clock() < self._auth_failed_until:
-            raise GatewayAuthFailed(
-                self.id, "authentication failed recently; not retrying yet to avoid a lockout"
-            )
         async with self._slots:
-            if self._logged_in:
-                response = await self._send(method, name, json=json, params=params)
-            else:
-                async with self._first_login:  # one challenge for all, never one per caller
-                    response = await self._send(method, name, json=json, params=params)
+            if not self._logged_in:
+                async with self._first_login:  # one login for all callers, never one each
+                    if not self._logged_in:
+                        response = await self._send(method, name, json=json, params=params)
+                        return self._envelope(name, response, success)
+            response = await self._send(method, name, json=json, params=params)
         return self._envelope(name, response, success)
 
     async def _send(
         self, method: str, name: str, *, json: Any, params: Mapping[str, str] | None
     ) -> httpx.Response:
+        if self._clock() < self._auth_failed_until:
+            raise GatewayAuthFailed(
+                self.id, "authentication failed recently; not retrying yet to avoid a lockout"
+            )
         try:
             response = await self._http.request(
                 method,
@@ -117,6 +125,7 @@ class GatewayClient:
         except httpx.TransportError as exc:
             raise GatewayUnavailable(self.id, f"{name}: {_describe(exc)}") from exc
         if response.status_code in (401, 403):
+            self._logged_in = False  # the next caller logs in alone again
             self._auth_failed_until = self._clock() + self._auth_cooldown
             problem = (
                 "the gateway refused the username or password"

@@ -25,7 +25,8 @@ UNKNOWN_STATUS = "UNKNOWN"
 
 def status_kind(raw: str) -> str:
     """The status as one of SMS_STATUSES, or UNKNOWN for one this version does not know."""
-    return raw if raw in SMS_STATUSES else UNKNOWN_STATUS
+    status = raw.upper()
+    return status if status in SMS_STATUSES else UNKNOWN_STATUS
 
 
 class WireError(ValueError):
@@ -147,7 +148,7 @@ def parse_sms_result(item: object, *, gateway_id: str, zone: ZoneInfo) -> SmsRes
         number=wire_str(fields["number"], "number"),
         user_id=optional_int(fields.get("user_id"), "user_id"),
         time=parse_gateway_time(fields["time"], zone),
-        status=wire_str(fields["status"], "status").upper(),
+        status=wire_str(fields["status"], "status"),
         count=count if count is not None else 1,
         succ_count=succ_count if succ_count is not None else 0,
         ref_id=optional_int(fields.get("ref_id"), "ref_id") or 0,

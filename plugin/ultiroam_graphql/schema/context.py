@@ -8,10 +8,10 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from ..batching import SmsResultLoader
 from ..broker import Broker
 from ..errors import UnknownGateway
 from ..gateway import GatewayClient
+from .loaders import SmsResultLoader
 
 
 @dataclass

@@ -28,7 +28,7 @@ class CheckedFilter:
 
     def key(self, client: GatewayClient, *, port: int | None = None) -> SmsResultKey | None:
         """The batching key for one gateway (and port), or None when nothing can match."""
-        if self.numbers == () or self.user_ids == frozenset():
+        if any(v is not None and not v for v in (self.numbers, self.user_ids, self.statuses)):
             return None  # an empty list matches nothing; the device would read it as no filter
         ports = frozenset(range(client.settings.ports))
         if self.ports is not None:
@@ -101,7 +101,7 @@ def check_filter(
 
 
 def _numbers(numbers: list[str]) -> tuple[str, ...]:
-    """Trimmed and de-duplicated, in the order given (chunks follow it)."""
+    """Trimmed, de-duplicated and sorted: the same set asked twice shares one call."""
     trimmed = []
     for number in numbers:
         value = number.strip()
@@ -110,7 +110,7 @@ def _numbers(numbers: list[str]) -> tuple[str, ...]:
         if len(value.encode()) > MAX_NUMBER_BYTES:
             raise BadUserInput(f"numbers: {value[:40]!r} is longer than {MAX_NUMBER_BYTES} bytes")
         trimmed.append(value)
-    return tuple(dict.fromkeys(trimmed))
+    return tuple(sorted(set(trimmed)))
 
 
 def check_port(port: int) -> int:

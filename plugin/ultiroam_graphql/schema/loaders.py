@@ -1,0 +1,59 @@
+"""The per-operation loader: Strawberry's DataLoader over the pure planning of ``batching``.
+
+The DataLoader gathers the ``smsResults`` fields of one execution step; a call already made in
+the same operation serves any later field it covers, whatever its depth in the query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+
+from strawberry.dataloader import DataLoader
+
+from ..batching import PlannedCall, SmsResultKey, merged, plan, select
+from ..errors import GatewayError
+from ..gateway import GatewayClient, SmsResultRecord
+
+
+class SmsResultLoader:
+    """Per operation: batches ``smsResults`` fields and remembers the calls it made."""
+
+    def __init__(self, clients: Mapping[str, GatewayClient]) -> None:
+        self._clients = clients
+        self._calls: list[tuple[PlannedCall, asyncio.Task[list[SmsResultRecord]]]] = []
+        self._loader: DataLoader[SmsResultKey, list[SmsResultRecord]] = DataLoader(self._load_batch)
+
+    async def load(self, key: SmsResultKey) -> list[SmsResultRecord]:
+        return await self._loader.load(key)
+
+    async def _load_batch(
+        self, keys: Sequence[SmsResultKey]
+    ) -> list[list[SmsResultRecord] | BaseException]:
+        uncovered = [key for key in keys if self._covering(key) is None]
+        for call in plan(uncovered):
+            self._calls.append((call, asyncio.ensure_future(self._fetch(call))))
+        answers: list[list[SmsResultRecord] | BaseException] = []
+        for key in keys:
+            task = self._covering(key)
+            assert task is not None
+            try:
+                answers.append(select(await task, key))
+            except GatewayError as exc:
+                answers.append(exc)
+        return answers
+
+    def _covering(self, key: SmsResultKey) -> asyncio.Task[list[SmsResultRecord]] | None:
+        return next((task for call, task in self._calls if call.covers(key)), None)
+
+    async def _fetch(self, call: PlannedCall) -> list[SmsResultRecord]:
+        client = self._clients[call.group.gateway_id]
+        replies = await asyncio.gather(
+            *(client.query_sms_result(query) for query in call.queries()), return_exceptions=True
+        )
+        records: list[list[SmsResultRecord]] = []
+        for reply in replies:
+            if isinstance(reply, BaseException):
+                raise reply
+            records.append(reply)
+        return merged(records)

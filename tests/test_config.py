@@ -141,6 +141,10 @@ GATEWAY = 'id = "a"\nurl = "http://gw"\npassword = "p"\n'
             "required key is missing",
         ),
         ("gateways = 'office'\n", "gateways", "must be an array"),
+        ("[[gateways]]\n" + GATEWAY + "ca_file = '/nonexistent.pem'\n", "gateways[0] (id 'a').ca_file", "no such file"),
+        ("[[gateways]]\n" + GATEWAY + "ca_file = 'pyproject.toml'\n", "gateways[0] (id 'a').ca_file", "not a PEM certificate"),
+        ("[mqtt]\npassword_env = 'ULTIROAM_TEST_UNSET'\n[[gateways]]\n" + GATEWAY, "mqtt.password_env", "is not set"),
+        ("[broker]\nurl = 'kafka://x'\n[[gateways]]\n" + GATEWAY, "broker.url", "memory://"),
         ("server = 1\n[[gateways]]\n" + GATEWAY, "server", "must be a table"),
     ],
 )

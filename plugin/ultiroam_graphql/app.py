@@ -11,32 +11,14 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from .broker import Broker, broker_from_url
 from .config import Settings
 from .gateway import GatewayClient
-from .schema import Context, build_schema
+from .schema import GraphQLView
 from .webhook import PushWebhook
 
 Lifespan = Callable[[], AbstractAsyncContextManager[Any]]
-
-
-class FacadeGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with one fresh :class:`Context` (and loaders) per operation."""
-
-    def __init__(
-        self, gateways: Mapping[str, GatewayClient], broker: Broker, **kwargs: Any
-    ) -> None:
-        super().__init__(build_schema(), **kwargs)
-        self.gateways = gateways
-        self.broker = broker
-
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:
-        return Context.create(self.gateways, self.broker, request=request, response=response)
 
 
 def create_app(
@@ -63,7 +45,7 @@ def create_app(
         broker = broker_from_url(
             settings.broker.url, subscriber_buffer=settings.broker.subscriber_buffer
         )
-    graphql = FacadeGraphQL(gateways, broker)
+    graphql = GraphQLView(gateways, broker)
     webhook = PushWebhook(gateways, broker, body_limit=settings.server.push_body_limit)
 
     @contextlib.asynccontextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
@@ -69,6 +70,18 @@ def _set_variable(name: str | None) -> str | None:
     return name
 
 
+def _certificate_file(path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        ssl.create_default_context(cafile=path)
+    except FileNotFoundError:
+        raise ValueError(f"no such file: {path}") from None
+    except (ssl.SSLError, OSError) as exc:
+        raise ValueError(f"{path} is not a PEM certificate ({exc.__class__.__name__})") from None
+    return path
+
+
 def _gateway_id(value: str) -> str:
     if not GATEWAY_ID.match(value):
         raise ValueError(f"{value!r} must be 1 to 64 letters, digits, '-' or '_'")
@@ -100,21 +113,11 @@ class BrokerSettings(_Section):
     subscriber_buffer: int = Field(1000, ge=1, le=1_000_000)
 
 
-class GatewaySettings(_Section):
-    id: Annotated[str, AfterValidator(_gateway_id)]
-    url: Annotated[str, AfterValidator(_http_url)]
-    username: str = "admin"
+class _WithPassword(_Section):
+    """``password``, or ``password_env`` naming the variable that holds it (read at load)."""
+
     password: SecretStr | None = None
     password_env: Annotated[str | None, AfterValidator(_set_variable)] = None
-    auth: Literal["auto", "digest", "basic"] = "auto"
-    verify_tls: bool = True
-    ca_file: str | None = None
-    ports: int = Field(32, ge=1, le=32)
-    timezone: Annotated[str, AfterValidator(_time_zone)] = "UTC"
-    push_token: SecretStr | None = None
-    timeout: float = Field(10.0, gt=0, le=300)
-    max_concurrency: int = Field(4, ge=1, le=64)
-    inbox_poll_interval: float = Field(10.0, ge=0)
 
     @model_validator(mode="before")
     @classmethod
@@ -128,6 +131,21 @@ class GatewaySettings(_Section):
             return {**data, "password": os.environ[name]}
         return data
 
+
+class GatewaySettings(_WithPassword):
+    id: Annotated[str, AfterValidator(_gateway_id)]
+    url: Annotated[str, AfterValidator(_http_url)]
+    username: str = "admin"
+    auth: Literal["auto", "digest", "basic"] = "auto"
+    verify_tls: bool = True
+    ca_file: Annotated[str | None, AfterValidator(_certificate_file)] = None
+    ports: int = Field(32, ge=1, le=32)
+    timezone: Annotated[str, AfterValidator(_time_zone)] = "UTC"
+    push_token: SecretStr | None = None
+    timeout: float = Field(10.0, gt=0, le=300)
+    max_concurrency: int = Field(4, ge=1, le=64)
+    inbox_poll_interval: float = Field(10.0, ge=0)
+
     @model_validator(mode="after")
     def _needs_password(self) -> Self:
         if self.password is None:
@@ -139,11 +157,9 @@ class GatewaySettings(_Section):
         return zoneinfo.ZoneInfo(self.timezone)
 
 
-class MqttSettings(_Section):
+class MqttSettings(_WithPassword):
     url: str = "mqtt://127.0.0.1:1883"
     username: str = ""
-    password: SecretStr | None = None
-    password_env: str | None = None
     client_id: str = "ultiroam-graphql"
     topic_prefix: str = "ultiroam"
     discovery: bool = True

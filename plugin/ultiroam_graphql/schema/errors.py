@@ -24,8 +24,7 @@ def to_client_error(error: GraphQLError) -> GraphQLError:
         message = error.message
     elif original is None or isinstance(original, GraphQLError):
         return error  # syntax, validation and coercion errors speak for themselves
-    else:
-        log.error("unexpected error in %s", error.path, exc_info=original)
+    else:  # logged by log_unexpected, shown to nobody
         extensions = {"code": "INTERNAL_SERVER_ERROR"}
         message = INTERNAL_ERROR
     return GraphQLError(
@@ -37,6 +36,14 @@ def to_client_error(error: GraphQLError) -> GraphQLError:
         original_error=original,
         extensions=extensions,
     )
+
+
+def log_unexpected(errors: list[GraphQLError]) -> None:
+    """Log what no client may see; the facade's own errors are answers, not incidents."""
+    for error in errors:
+        cause = _cause(error)
+        if cause is not None and not isinstance(cause, (GraphQLError, UltiroamError)):
+            log.error("unexpected error at %s", error.path, exc_info=cause)
 
 
 def _cause(error: GraphQLError) -> BaseException | None:

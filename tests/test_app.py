@@ -71,3 +71,59 @@ def test_exported_members() -> None:
         "create_app",
         "load_settings",
     ]
+
+
+@pytest.fixture
+async def guarded() -> AsyncIterator[httpx.AsyncClient]:
+    facade = Facade()
+    facade.add_device("office", push_token="push-token")
+    yield await facade.start(api_tokens=["token-one", "token-two"])
+    await facade.aclose()
+
+
+QUERY = {"query": "{ gateways { id } }"}
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong", "token-one", "Basic token-one"])
+async def test_api_tokens_refuse_requests_without_a_listed_token(
+    guarded: httpx.AsyncClient, header: str | None
+) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = await guarded.post("/graphql", json=QUERY, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+    response = await guarded.get("/graphql", params=QUERY, headers=headers)
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("token", ["token-one", "token-two"])
+async def test_api_tokens_serve_requests_with_a_listed_token(
+    guarded: httpx.AsyncClient, token: str
+) -> None:
+    response = await guarded.post(
+        "/graphql", json=QUERY, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.json() == {"data": {"gateways": [{"id": "office"}]}}
+
+
+async def test_api_tokens_leave_graphiql_health_and_the_webhook_open(
+    guarded: httpx.AsyncClient,
+) -> None:
+    page = await guarded.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert (await guarded.get("/healthz")).status_code == 200
+    push = await guarded.post(
+        "/push/office", params={"token": "push-token"}, json={"ussd": [{"port": 1, "text": "ok"}]}
+    )
+    assert push.status_code == 200
+
+
+def test_api_tokens_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ULTIROAM_TEST_TOKENS", "a, b,")
+    settings = Settings.model_validate(
+        {
+            "server": {"api_tokens": ["c"], "api_tokens_env": "ULTIROAM_TEST_TOKENS"},
+            "gateways": [gateway_settings()],
+        }
+    )
+    assert settings.server.api_tokens == ("c", "a", "b")

@@ -45,7 +45,7 @@ def create_app(
         broker = broker_from_url(
             settings.broker.url, subscriber_buffer=settings.broker.subscriber_buffer
         )
-    graphql = GraphQLView(gateways, broker)
+    graphql = GraphQLView(gateways, broker, api_tokens=settings.server.api_tokens)
     webhook = PushWebhook(gateways, broker, body_limit=settings.server.push_body_limit)
 
     @contextlib.asynccontextmanager

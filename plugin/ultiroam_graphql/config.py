@@ -96,6 +96,7 @@ class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     api_tokens: tuple[str, ...] = ()
+    api_tokens_env: Annotated[str | None, AfterValidator(_set_variable)] = None
     allow_unauthenticated_mutations: bool = False
     state_dir: str = "."
     push_body_limit: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)
@@ -105,6 +106,14 @@ class ServerSettings(_Section):
     def _tokens_from_list(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("api_tokens"), list):
             data = {**data, "api_tokens": tuple(data["api_tokens"])}
+        name = data.get("api_tokens_env") if isinstance(data, dict) else None
+        if isinstance(name, str) and name in os.environ:
+            from_env = tuple(t.strip() for t in os.environ[name].split(",") if t.strip())
+            listed = data.get("api_tokens", ())
+            data = {
+                **data,
+                "api_tokens": (*listed, *from_env) if isinstance(listed, tuple) else listed,
+            }
         return data
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ import pytest
 import uvicorn
 from tests.support import Facade
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from ultiroam_graphql import create_app
 from ultiroam_graphql.config import Settings
@@ -51,12 +53,9 @@ class Server:
         return connect(f"ws://127.0.0.1:{self.port}/graphql", subprotocols=[protocol])
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[Server]:
-    facade = Facade()
-    facade.add_device("paris", push_token=TOKEN, timezone="Europe/Paris")
-    facade.add_device("tokyo", push_token=TOKEN, timezone="Asia/Tokyo")
-    app = create_app(Settings(gateways=tuple(facade.settings)), clients=facade.clients)
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[Server]:
+    """``app`` under a real uvicorn on a free port, for the time of the block."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -68,10 +67,23 @@ async def server() -> AsyncIterator[Server]:
             break
         await asyncio.sleep(0.01)
     server = Server(port, app)
-    yield server
-    await server.http.aclose()
-    uvicorn_server.should_exit = True
-    await task
+    try:
+        yield server
+    finally:
+        await server.http.aclose()
+        uvicorn_server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    facade = Facade()
+    facade.add_device("paris", push_token=TOKEN, timezone="Europe/Paris")
+    facade.add_device("tokyo", push_token=TOKEN, timezone="Asia/Tokyo")
+    async with serving(
+        create_app(Settings(gateways=tuple(facade.settings)), clients=facade.clients)
+    ) as server:
+        yield server
     await facade.aclose()
 
 
@@ -263,3 +275,27 @@ async def test_bad_subscription_input_is_an_error_on_the_stream(server: Server) 
     assert message["type"] in ("next", "error")
     errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
     assert errors[0]["extensions"]["code"] == "UNKNOWN_GATEWAY"
+
+
+@pytest.fixture
+async def guarded_server() -> AsyncIterator[Server]:
+    facade = Facade()
+    facade.add_device("paris", push_token=TOKEN)
+    settings = Settings.model_validate(
+        {"server": {"api_tokens": ["api-token"]}, "gateways": facade.settings}
+    )
+    async with serving(create_app(settings, clients=facade.clients)) as server:
+        yield server
+    await facade.aclose()
+
+
+async def test_a_websocket_needs_the_token_in_connection_init(guarded_server: Server) -> None:
+    async with guarded_server.ws("graphql-transport-ws") as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        with pytest.raises(ConnectionClosed) as closed:
+            await receive(ws)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    async with guarded_server.ws("graphql-transport-ws") as ws:
+        init = {"type": "connection_init", "payload": {"Authorization": "Bearer api-token"}}
+        await ws.send(json.dumps(init))
+        assert (await receive(ws))["type"] == "connection_ack"

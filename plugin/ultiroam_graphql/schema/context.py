@@ -23,6 +23,7 @@ class Context:
     sms_results: SmsResultLoader
     request: Any = None
     response: Any = None
+    connection_params: Any = None  # a WebSocket's connection_init payload
     extra_errors: list[GraphQLError] = field(default_factory=list)
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import re
 import tomllib
@@ -10,9 +11,10 @@ from types import ModuleType
 
 import httpx
 from graphql import OperationDefinitionNode, parse, validate
+from tests.support import TOKEN, Facade, serving
 
-from ultiroam_graphql import load_settings
-from ultiroam_graphql.config import settings_from_mapping
+from ultiroam_graphql import create_app, load_settings
+from ultiroam_graphql.config import Settings, settings_from_mapping
 from ultiroam_graphql.schema import build_schema
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -76,3 +78,34 @@ async def test_host_app_serves_the_facade_and_its_own_route() -> None:
         index = await http.get("/")
         assert index.status_code == 200
         assert index.json()["app"] == "host"
+
+
+async def test_the_subscription_client_receives_pushed_results() -> None:
+    facade = Facade()
+    facade.add_device("paris", push_token=TOKEN, timezone="Europe/Paris")
+    settings = Settings(gateways=tuple(facade.settings))
+    async with serving(create_app(settings, clients=facade.clients)) as server:
+        stream = _load("subscribe").results(
+            f"ws://127.0.0.1:{server.port}/graphql", statuses=["DELIVERED"]
+        )
+        first = asyncio.ensure_future(anext(stream))
+        for _ in range(500):
+            if server.broker.subscriber_count:
+                break
+            await asyncio.sleep(0.01)
+        result = {
+            "port": 3,
+            "number": "0612",
+            "time": "2024-05-03 10:00:00",
+            "count": 1,
+            "succ_count": 1,
+            "ref_id": 7,
+            "imsi": "460001234567890",
+        }
+        await server.push("paris", sms_result=[{**result, "status": "SENT_OK", "user_id": 1}])
+        await server.push("paris", sms_result=[{**result, "status": "DELIVERED", "user_id": 2}])
+        got = await asyncio.wait_for(first, timeout=10)
+        await stream.aclose()
+    assert got["userId"] == 2 and got["status"] == "DELIVERED"
+    assert got["gateway"] == {"id": "paris"} and got["port"] == {"index": 3}
+    await facade.aclose()

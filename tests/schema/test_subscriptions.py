@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
-from tests.support import Facade
-from websockets.asyncio.client import ClientConnection, connect
+from tests.support import TOKEN, Facade, Server, serving
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from ultiroam_graphql import create_app
 from ultiroam_graphql.config import Settings
 
-TOKEN = "push-token"
 SMS_RESULTS = """subscription($f: SmsResultFilter, $g: [ID!]) {
   smsResults(filter: $f, gatewayIds: $g) { gateway { id } number status userId time cursor }
 }"""
@@ -37,42 +32,6 @@ def result(n: int, status: str = "SENT_OK", port: int = 0) -> dict[str, Any]:
         "ref_id": n % 256,
         "imsi": "460001234567890 ",
     }
-
-
-class Server:
-    def __init__(self, port: int, app: Any) -> None:
-        self.port = port
-        self.broker = app.state.broker
-        self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}")
-
-    async def push(self, gateway: str, **body: Any) -> None:
-        response = await self.http.post(f"/push/{gateway}", params={"token": TOKEN}, json=body)
-        assert response.status_code == 200, response.text
-
-    def ws(self, protocol: str) -> Any:
-        return connect(f"ws://127.0.0.1:{self.port}/graphql", subprotocols=[protocol])
-
-
-@contextlib.asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[Server]:
-    """``app`` under a real uvicorn on a free port, for the time of the block."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    uvicorn_server = uvicorn.Server(config)
-    task = asyncio.create_task(uvicorn_server.serve())
-    for _ in range(500):
-        if uvicorn_server.started:
-            break
-        await asyncio.sleep(0.01)
-    server = Server(port, app)
-    try:
-        yield server
-    finally:
-        await server.http.aclose()
-        uvicorn_server.should_exit = True
-        await task
 
 
 @pytest.fixture

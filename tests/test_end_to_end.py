@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 
 def free_port() -> int:
@@ -125,3 +128,55 @@ ports = 16
     again = httpx.post(f"http://127.0.0.1:{api}/graphql", json={"query": "{ gateways { sn } }"})
     assert again.json() == {"data": {"gateways": [{"sn": "da00-0030-1901-2817"}] * 2}}
     assert httpx.get(f"http://127.0.0.1:{api}/healthz").status_code == 200
+
+
+def test_simulated_pushes_reach_a_websocket_subscriber(spawn, tmp_path: Path) -> None:
+    device, api = free_port(), free_port()
+    config = tmp_path / "ultiroam.toml"
+    config.write_text(
+        f"""
+[server]
+port = {api}
+
+[[gateways]]
+id = "lab"
+url = "http://127.0.0.1:{device}"
+password = "admin"
+push_token = "e2e-push-token"
+timezone = "America/Sao_Paulo"
+"""
+    )
+    spawn("serve", "--config", str(config), port=api)
+    spawn(
+        "simulate",
+        "--port",
+        str(device),
+        "--timezone",
+        "America/Sao_Paulo",
+        "--traffic-interval",
+        "0.2",
+        "--push-interval",
+        "0.2",
+        "--push-url",
+        f"http://127.0.0.1:{api}/push/lab?token=e2e-push-token",
+        port=device,
+    )
+
+    async def subscribe() -> list[dict]:
+        url = f"ws://127.0.0.1:{api}/graphql"
+        async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            query = "subscription { smsResults { gateway { id } number status time cursor } }"
+            await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": {"query": query}}))
+            return [json.loads(await asyncio.wait_for(ws.recv(), 30)) for _ in range(3)]
+
+    messages = asyncio.run(subscribe())
+    for message in messages:
+        assert message["type"] == "next", message
+        result = message["payload"]["data"]["smsResults"]
+        assert result["gateway"] == {"id": "lab"}
+        assert result["time"].endswith("-03:00")
+        assert result["number"] == result["number"].strip()
+    cursors = [int(m["payload"]["data"]["smsResults"]["cursor"]) for m in messages]
+    assert cursors == sorted(set(cursors))

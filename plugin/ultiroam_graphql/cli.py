@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds between new simulated messages; 0 turns live traffic off",
     )
     simulate.add_argument(
+        "--push-url", help="POST events here as the device would (e.g. the facade's webhook)"
+    )
+    simulate.add_argument(
+        "--push-interval", type=float, default=1.0, help="seconds between pushes (default: 1)"
+    )
+    simulate.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
     simulate.set_defaults(run=_simulate)
@@ -91,22 +97,20 @@ def _simulate(args: argparse.Namespace) -> int:
 
     from .simulator import SimulatedGateway, create_simulator_app
 
-    if not 1 <= args.ports <= 32:
-        raise SystemExit("ultiroam-graphql simulate: --ports must be 1..32")
     try:
-        zoneinfo.ZoneInfo(args.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise SystemExit(
-            f"ultiroam-graphql simulate: unknown time zone {args.timezone!r}"
-        ) from None
-    device = SimulatedGateway(ports=args.ports, timezone=args.timezone, seed=args.seed)
-    app = create_simulator_app(
-        device,
-        username=args.username,
-        password=args.password,
-        auth=args.auth,
-        traffic_interval=args.traffic_interval or None,
-    )
+        device = SimulatedGateway(ports=args.ports, timezone=args.timezone, seed=args.seed)
+        app = create_simulator_app(
+            device,
+            username=args.username,
+            password=args.password,
+            auth=args.auth,
+            traffic_interval=args.traffic_interval or None,
+            push_url=args.push_url,
+            push_interval=args.push_interval,
+        )
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError) as exc:
+        print(f"ultiroam-graphql simulate: {exc}", file=sys.stderr)
+        return 2
     _configure_logging(args.log_level)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
     return 0

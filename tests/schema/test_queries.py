@@ -266,3 +266,14 @@ async def test_chunks_run_concurrently_within_max_concurrency(
     await facade.query(query, n=numbers)
     assert facade.calls() == 14
     assert facade.peak_in_flight == limit
+
+
+async def test_a_window_over_the_repeated_hour_of_a_dst_change_is_valid(facade: Facade) -> None:
+    facade.add_device("office", timezone="Europe/Paris")
+    # 00:50Z is 02:50 CEST and 01:10Z is 02:10 CET: ordered instants, inverted local times
+    data = await facade.query(
+        '{ smsResults(filter: {timeAfter: "2024-10-27T00:50:00Z",'
+        ' timeBefore: "2024-10-27T01:10:00Z"}) { number } }'
+    )
+    assert data == {"data": {"smsResults": []}}
+    assert facade.calls() == 1

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import GraphQLError
+from strawberry.types import Info
 
 from ..broker import Broker
-from ..errors import UnknownGateway
+from ..errors import UltiroamError, UnknownGateway
 from ..gateway import GatewayClient
 from .loaders import SmsResultLoader
 
@@ -37,6 +38,17 @@ class Context:
             return self.gateways[gateway_id]
         except KeyError:
             raise UnknownGateway(gateway_id) from None
+
+    def report_beside_data(self, error: UltiroamError, info: Info[Any, Any]) -> None:
+        """An error located at this field, while the field still returns what it has."""
+        self.extra_errors.append(
+            GraphQLError(
+                str(error),
+                nodes=info._raw_info.field_nodes,
+                path=info.path.as_list(),
+                original_error=error,
+            )
+        )
 
     def select(self, gateway_ids: Iterable[str] | None) -> list[GatewayClient]:
         """The gateways asked for (default: all), each once; an unknown id is an error."""

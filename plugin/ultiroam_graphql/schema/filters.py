@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ..batching import SmsResultKey
@@ -12,6 +12,7 @@ from ..gateway import GatewayClient, SmsResultRecord
 from ..gateway.models import MAX_NUMBER_BYTES, status_kind, to_gateway_local
 
 MAX_PORT = 31
+REPEATED_HOUR = timedelta(hours=1)
 MAX_FILTER_ITEMS = 1024
 
 
@@ -40,7 +41,12 @@ class CheckedFilter:
         time_after = _local(self.time_after, client)
         time_before = _local(self.time_before, client)
         if time_after and time_before and time_after > time_before:
-            raise BadUserInput("timeAfter is after timeBefore")
+            if self.time_after.tzinfo is None or self.time_before.tzinfo is None:  # type: ignore[union-attr]
+                raise BadUserInput("timeAfter is after timeBefore")
+            # Two ordered instants whose local times are not: the window spans the hour a
+            # clock repeats when it falls back. Gateway times are ambiguous there, so ask for
+            # the whole repeated hour rather than refuse a valid window.
+            time_after, time_before = time_before - REPEATED_HOUR, time_after + REPEATED_HOUR
         return SmsResultKey(
             gateway_id=client.id,
             numbers=self.numbers,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
 from ..errors import GatewayError
@@ -36,10 +35,7 @@ class Query:
         gateway_ids: list[strawberry.ID] | None = None,
     ) -> list[SmsResult]:
         context = info.context
-        ids = (
-            list(dict.fromkeys(gateway_ids)) if gateway_ids is not None else list(context.gateways)
-        )
-        clients = [context.gateway(gateway_id) for gateway_id in ids]
+        clients = context.select(gateway_ids)
         checked_filter = checked(filter)
         keys = [checked_filter.key(client) for client in clients]  # every input error first
         answers = await asyncio.gather(
@@ -48,14 +44,7 @@ class Query:
         results: list[SmsResult] = []
         for answer in answers:
             if isinstance(answer, GatewayError):
-                context.extra_errors.append(
-                    GraphQLError(
-                        str(answer),
-                        nodes=info._raw_info.field_nodes,
-                        path=info.path.as_list(),
-                        original_error=answer,
-                    )
-                )
+                context.report_beside_data(answer, info)
             elif isinstance(answer, BaseException):
                 raise answer
             else:

@@ -8,6 +8,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from .errors import ErrorPolicy, log_unexpected
+from .input_check import InputCheck
 from .query import Query
 from .scalars import SCALAR_MAP
 from .subscription import Subscription
@@ -24,7 +25,7 @@ def build_schema() -> strawberry.Schema:
     return FacadeSchema(
         query=Query,
         subscription=Subscription,
-        extensions=[ErrorPolicy],
+        extensions=[InputCheck, ErrorPolicy],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 

@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 
 from ..gateway.models import DeliveryReportRecord, IncomingSmsRecord
-from .types import Gateway, Port
+from .types import Gateway, Port, from_record
 
 
 @strawberry.type(description="A status report from the network for one sent message.")
@@ -28,17 +28,7 @@ class DeliveryReport:
     def from_record(
         cls, record: DeliveryReportRecord, gateway: Gateway, *, cursor: str | None = None
     ) -> DeliveryReport:
-        return cls(
-            gateway=gateway,
-            port=Port(gateway=gateway, index=record.port),
-            number=record.number,
-            time=record.time,
-            ref_id=record.ref_id,
-            status_code=record.status_code,
-            delivered=record.delivered,
-            imsi=record.imsi,
-            cursor=cursor,
-        )
+        return from_record(cls, record, gateway, cursor=cursor, delivered=record.delivered)
 
 
 @strawberry.type(description="An SMS received by a gateway.")
@@ -57,14 +47,4 @@ class IncomingSms:
     def from_record(
         cls, record: IncomingSmsRecord, gateway: Gateway, *, cursor: str | None = None
     ) -> IncomingSms:
-        return cls(
-            gateway=gateway,
-            port=Port(gateway=gateway, index=record.port),
-            id=record.id,
-            number=record.number,
-            smsc=record.smsc,
-            received_at=record.received_at,
-            text=record.text,
-            imsi=record.imsi,
-            cursor=cursor,
-        )
+        return from_record(cls, record, gateway, cursor=cursor)

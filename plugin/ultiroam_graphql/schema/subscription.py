@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry.types import Info
@@ -20,27 +21,34 @@ from .filters import check_filter, check_port
 from .reports import DeliveryReport, IncomingSms
 from .types import FilterArg, Gateway, SmsResult, checked
 
-T = TypeVar("T")
+R = TypeVar("R", SmsResultRecord, DeliveryReportRecord, IncomingSmsRecord)
 GatewayIds = list[strawberry.ID] | None
 
 
-async def _stream(
+async def _records(
     info: Info[Context, None],
     kind: EventKind,
+    record_type: type[R],
     gateway_ids: GatewayIds,
-    accept: Callable[[Event], bool],
-    build: Callable[[Event, Gateway], T],
-) -> AsyncGenerator[T, None]:
-    """Events of one kind from the chosen gateways that ``accept`` lets through."""
-    context = info.context
-    chosen = {client.id: Gateway(client=client) for client in context.select(gateway_ids)}
+    accept: Callable[[R, ZoneInfo], bool] = lambda record, zone: True,
+) -> AsyncGenerator[tuple[R, Gateway, str | None], None]:
+    """Records of one push kind from the chosen gateways that ``accept`` lets through.
+
+    ``accept`` runs in the broker's fan-out, so events a subscriber does not want never take
+    room in its buffer.
+    """
+    chosen = {client.id: client for client in info.context.select(gateway_ids)}
+
+    def record(event: Event) -> R:
+        return record_from_data(record_type, event.gateway_id, event.data)
 
     def wanted(event: Event) -> bool:
-        return event.kind == kind and event.gateway_id in chosen and accept(event)
+        client = chosen.get(event.gateway_id)
+        return event.kind == kind and client is not None and accept(record(event), client.zone)
 
-    async with context.broker.subscribe(wanted) as events:
+    async with info.context.broker.subscribe(wanted) as events:
         async for event in events:
-            yield build(event, chosen[event.gateway_id])
+            yield record(event), Gateway(client=chosen[event.gateway_id]), event.cursor
 
 
 @strawberry.type
@@ -49,22 +57,11 @@ class Subscription:
     async def sms_results(
         self, info: Info[Context, None], filter: FilterArg = None, gateway_ids: GatewayIds = None
     ) -> AsyncGenerator[SmsResult, None]:
-        checked_filter = checked(filter)
-        zones = {gateway_id: client.zone for gateway_id, client in info.context.gateways.items()}
-
-        def record(event: Event) -> SmsResultRecord:
-            return record_from_data(SmsResultRecord, event.gateway_id, event.data)
-
-        async for result in _stream(
-            info,
-            "sms_result",
-            gateway_ids,
-            lambda event: checked_filter.matches(record(event), zones[event.gateway_id]),
-            lambda event, gateway: SmsResult.from_record(
-                record(event), gateway, cursor=event.cursor
-            ),
+        wanted = checked(filter)
+        async for record, gateway, cursor in _records(
+            info, "sms_result", SmsResultRecord, gateway_ids, wanted.matches
         ):
-            yield result
+            yield SmsResult.from_record(record, gateway, cursor=cursor)
 
     @strawberry.subscription(description="One event per delivery report the gateways push.")
     async def delivery_reports(
@@ -74,20 +71,14 @@ class Subscription:
         numbers: list[str] | None = None,
     ) -> AsyncGenerator[DeliveryReport, None]:
         wanted = check_filter(numbers=numbers).numbers
-
-        def record(event: Event) -> DeliveryReportRecord:
-            return record_from_data(DeliveryReportRecord, event.gateway_id, event.data)
-
-        async for report in _stream(
+        async for record, gateway, cursor in _records(
             info,
             "sms_deliver_status",
+            DeliveryReportRecord,
             gateway_ids,
-            lambda event: wanted is None or record(event).number in wanted,
-            lambda event, gateway: DeliveryReport.from_record(
-                record(event), gateway, cursor=event.cursor
-            ),
+            lambda record, zone: wanted is None or record.number in wanted,
         ):
-            yield report
+            yield DeliveryReport.from_record(record, gateway, cursor=cursor)
 
     @strawberry.subscription(description="One event per SMS the gateways receive.")
     async def incoming_sms(
@@ -97,17 +88,11 @@ class Subscription:
         ports: list[int] | None = None,
     ) -> AsyncGenerator[IncomingSms, None]:
         wanted = None if ports is None else frozenset(check_port(port) for port in ports)
-
-        def record(event: Event) -> IncomingSmsRecord:
-            return record_from_data(IncomingSmsRecord, event.gateway_id, event.data)
-
-        async for message in _stream(
+        async for record, gateway, cursor in _records(
             info,
             "sms",
+            IncomingSmsRecord,
             gateway_ids,
-            lambda event: wanted is None or record(event).port in wanted,
-            lambda event, gateway: IncomingSms.from_record(
-                record(event), gateway, cursor=event.cursor
-            ),
+            lambda record, zone: wanted is None or record.port in wanted,
         ):
-            yield message
+            yield IncomingSms.from_record(record, gateway, cursor=cursor)

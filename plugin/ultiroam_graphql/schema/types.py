@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -138,17 +138,28 @@ class SmsResult:
     def from_record(
         cls, record: SmsResultRecord, gateway: Gateway, *, cursor: str | None = None
     ) -> SmsResult:
-        return cls(
-            gateway=gateway,
-            port=Port(gateway=gateway, index=record.port),
-            number=record.number,
-            user_id=record.user_id,
-            time=record.time,
+        return from_record(
+            cls,
+            record,
+            gateway,
+            cursor=cursor,
             status=SmsStatus.from_wire(record.status),
             raw_status=record.status,
-            count=record.count,
-            succ_count=record.succ_count,
-            ref_id=record.ref_id,
-            imsi=record.imsi,
-            cursor=cursor,
         )
+
+
+T = TypeVar("T")
+
+
+def from_record(
+    cls: type[T], record: Any, gateway: Gateway, *, cursor: str | None, **computed: Any
+) -> T:
+    """A GraphQL object from a gateway record: fields of the same name copied, the port linked."""
+    names = {field.python_name for field in cls.__strawberry_definition__.fields}  # type: ignore[attr-defined]
+    copied = {
+        name: getattr(record, name)
+        for name in record.__slots__
+        if name in names and name not in computed and name != "port"
+    }
+    port = Port(gateway=gateway, index=record.port)
+    return cls(gateway=gateway, port=port, cursor=cursor, **copied, **computed)

@@ -16,6 +16,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from ultiroam_graphql.broker.cursors import cursor_key
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -178,5 +180,5 @@ timezone = "America/Sao_Paulo"
         assert result["gateway"] == {"id": "lab"}
         assert result["time"].endswith("-03:00")
         assert result["number"] == result["number"].strip()
-    cursors = [int(m["payload"]["data"]["smsResults"]["cursor"]) for m in messages]
+    cursors = [cursor_key(m["payload"]["data"]["smsResults"]["cursor"]) for m in messages]
     assert cursors == sorted(set(cursors))

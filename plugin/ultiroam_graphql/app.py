@@ -43,7 +43,11 @@ def create_app(
     )
     if broker is None:
         broker = broker_from_url(
-            settings.broker.url, subscriber_buffer=settings.broker.subscriber_buffer
+            settings.broker.url.get_secret_value(),
+            prefix=settings.broker.prefix,
+            retention_events=settings.broker.retention_events,
+            retention_seconds=settings.broker.retention_seconds,
+            subscriber_buffer=settings.broker.subscriber_buffer,
         )
     graphql = GraphQLView(gateways, broker, api_tokens=settings.server.api_tokens)
     webhook = PushWebhook(gateways, broker, body_limit=settings.server.push_body_limit)

@@ -59,9 +59,20 @@ def _http_url(url: str) -> str:
 
 
 def _broker_url(url: str) -> str:
-    if not url.startswith("memory://"):
-        raise ValueError("must be memory://")
+    if not re.match(r"^(memory://|rediss?://\S+)", url):
+        raise ValueError("must be memory:// or a redis:// or rediss:// URL")
     return url
+
+
+def _broker_url_secret(url: SecretStr) -> SecretStr:
+    _broker_url(url.get_secret_value())
+    return url
+
+
+def _prefix(prefix: str) -> str:
+    if not re.match(r"^[A-Za-z0-9_.:-]{1,64}$", prefix):
+        raise ValueError("must be 1 to 64 letters, digits, '_', '.', ':' or '-'")
+    return prefix
 
 
 def _set_variable(name: str | None) -> str | None:
@@ -118,8 +129,11 @@ class ServerSettings(_Section):
 
 
 class BrokerSettings(_Section):
-    url: Annotated[str, AfterValidator(_broker_url)] = "memory://"
+    url: Annotated[SecretStr, AfterValidator(_broker_url_secret)] = SecretStr("memory://")
+    prefix: Annotated[str, AfterValidator(_prefix)] = "ultiroam-graphql"
     subscriber_buffer: int = Field(1000, ge=1, le=1_000_000)
+    retention_events: int = Field(100_000, ge=1, le=100_000_000)
+    retention_seconds: float = Field(24 * 3600.0, gt=0)
 
 
 class _WithPassword(_Section):

@@ -7,6 +7,8 @@
     ├── UnknownGateway          UNKNOWN_GATEWAY
     ├── Unauthenticated         UNAUTHENTICATED
     ├── SubscriptionOverflow    SUBSCRIPTION_OVERFLOW   a subscriber fell too far behind
+    ├── CursorExpired           CURSOR_EXPIRED          `after` names events no longer kept
+    ├── BrokerUnavailable       BROKER_UNAVAILABLE      Redis cannot be reached
     └── GatewayError            (carries gateway_id)
         ├── GatewayUnavailable      GATEWAY_UNAVAILABLE     connect error, timeout
         ├── GatewayAuthFailed       GATEWAY_AUTH_FAILED     401/403 from the device
@@ -95,3 +97,21 @@ class SubscriptionOverflow(UltiroamError):
             f"This subscription fell more than {buffer} events behind and was closed; "
             "subscribe again to continue"
         )
+
+
+class CursorExpired(UltiroamError):
+    """A subscription asked to resume after a cursor whose following events are gone."""
+
+    code = "CURSOR_EXPIRED"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"Cannot resume after this cursor: {reason}. Subscribe again without `after` "
+            "(and catch up with a query) to continue"
+        )
+
+
+class BrokerUnavailable(UltiroamError):
+    """The broker (Redis) cannot be reached; nothing can be published or replayed."""
+
+    code = "BROKER_UNAVAILABLE"

@@ -14,6 +14,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from .broker import Broker
+from .errors import BrokerUnavailable
 from .gateway import GatewayClient
 from .push import PushRejected, parse_push
 
@@ -24,8 +25,9 @@ class BodyTooLarge(Exception):
     pass
 
 
-def _refuse(status: int, message: str) -> Response:
-    return JSONResponse({"ok": False, "error": message}, status_code=status)
+def _refuse(status: int, message: str, *, retry_after: int | None = None) -> Response:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse({"ok": False, "error": message}, status_code=status, headers=headers)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -73,8 +75,12 @@ class PushWebhook:
             log.warning("push from %s refused: %s", gateway.id, exc)
             return _refuse(400, str(exc))
         published = 0
-        for event in events:
-            published += await self.broker.publish(event)
+        try:
+            for event in events:
+                published += await self.broker.publish(event) is not None
+        except BrokerUnavailable:
+            # The gateway may send it again; what was published already is deduplicated then.
+            return _refuse(503, "the broker is unavailable; try again later", retry_after=5)
         if events and events[0].sn:
             gateway.sn = events[0].sn
         gateway.last_contact = time.time()

@@ -7,26 +7,40 @@ from collections.abc import AsyncIterator
 
 
 class Backend(ABC):
-    """Carries encoded events between the processes that share one audience.
+    """Carries encoded events between the processes that share one audience, and keeps a log.
 
-    ``publish`` returns once the event is accepted by the backend; ``listen`` yields every event
-    published by any process, in order, each with the cursor the backend gave it.
+    ``publish`` returns once the event is durably accepted (in the log); ``listen`` yields every
+    event published by any process, in order, each with its cursor, surviving reconnects;
+    ``replay`` yields the logged events after a cursor, up to now.
     """
 
+    @property
     @abstractmethod
-    async def connect(self) -> None: ...
+    def connected(self) -> bool:
+        """Whether events can be published and received right now."""
+
+    @property
+    @abstractmethod
+    def description(self) -> str:
+        """Where events go, for people: no password."""
+
+    @abstractmethod
+    async def connect(self) -> None:
+        """Start; a backend that cannot connect yet keeps trying rather than raise."""
 
     @abstractmethod
     async def disconnect(self) -> None: ...
 
     @abstractmethod
-    async def publish(self, payload: bytes) -> str:
-        """Accept one encoded event; return its cursor."""
+    async def publish(self, payload: bytes, *, dedupe_key: str, dedupe_ttl: float) -> str | None:
+        """Log and send one encoded event; its cursor, or None when ``dedupe_key`` was seen
+        within ``dedupe_ttl`` seconds (a push sent again). Raises BrokerUnavailable."""
 
     @abstractmethod
     def listen(self) -> AsyncIterator[tuple[str, bytes]]:
         """Every published event from now on, as (cursor, payload)."""
 
     @abstractmethod
-    async def first_time(self, key: str, *, ttl: float) -> bool:
-        """True the first time ``key`` is seen within ``ttl`` seconds (re-sent pushes)."""
+    def replay(self, after: str) -> AsyncIterator[tuple[str, bytes]]:
+        """The logged events after ``after``, oldest first. Raises CursorExpired when events
+        after it are no longer kept, BadUserInput for a string that is no cursor."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 
-from ..errors import SubscriptionOverflow
+from ..errors import SubscriptionOverflow, UltiroamError
 from ..events import Event, EventDecodeError
 from .base import Backend
+from .cursors import cursor_key
 
 log = logging.getLogger(__name__)
 
@@ -24,23 +26,57 @@ class Subscription:
     Overflow policy: when the subscriber falls ``maxsize`` events behind, it stops receiving;
     it still gets every event queued before that, then :class:`SubscriptionOverflow`. It never
     silently misses an event in the middle of its stream, and it never slows anyone else.
+
+    While it replays the log (``after``), live events wait aside, and only those past the end of
+    the replay follow it: no gap and no duplicate at the seam.
     """
 
     def __init__(self, accept: Callable[[Event], bool], *, maxsize: int) -> None:
-        self._accept = accept
-        self._queue: asyncio.Queue[Event | object] = asyncio.Queue(maxsize)
-        self._overflowed = False
-        self._closed = False
+        self.accept = accept
         self.maxsize = maxsize
+        self._queue: asyncio.Queue[Event | object] = asyncio.Queue(maxsize)
+        self._failure: UltiroamError | None = None
+        self._closed = False
+        self._held: deque[Event] | None = None
 
     def offer(self, event: Event) -> None:
         """Called by the reader: never blocks."""
-        if self._overflowed or self._closed or not self._accept(event):
+        if self._failure or self._closed or not self.accept(event):
+            return
+        if self._held is not None:
+            if len(self._held) >= self.maxsize:
+                self.fail(SubscriptionOverflow(self.maxsize))
+            else:
+                self._held.append(event)
             return
         try:
             self._queue.put_nowait(event)
         except asyncio.QueueFull:
-            self._overflowed = True
+            self.fail(SubscriptionOverflow(self.maxsize))
+
+    def hold(self) -> None:
+        """Keep live events aside until :meth:`release` (while the log is replayed)."""
+        self._held = deque()
+
+    async def put(self, event: Event) -> None:
+        """A replayed event: waits for room, as the replay goes at the subscriber's pace."""
+        if self.accept(event):
+            await self._queue.put(event)
+
+    def release(self, replayed_up_to: str) -> None:
+        """Go live: the events held aside that come after the replay, then everything new."""
+        held, self._held = self._held or deque(), None
+        last = cursor_key(replayed_up_to)
+        for event in held:
+            if event.cursor is not None and cursor_key(event.cursor) > last:
+                self.offer(event)
+
+    def fail(self, error: UltiroamError) -> None:
+        """End the stream with ``error`` once what is queued has been read."""
+        if self._failure is None:
+            self._failure = error
+            with contextlib.suppress(asyncio.QueueFull):
+                self._queue.put_nowait(_CLOSED)
 
     def close(self) -> None:
         self._closed = True
@@ -51,16 +87,16 @@ class Subscription:
         return self
 
     async def __anext__(self) -> Event:
-        if self._queue.empty():
-            if self._overflowed:
-                raise SubscriptionOverflow(self.maxsize)
-            if self._closed:
-                raise StopAsyncIteration
-        item = await self._queue.get()
-        if item is _CLOSED:
-            raise StopAsyncIteration
-        assert isinstance(item, Event)
-        return item
+        while True:
+            if self._queue.empty():
+                if self._failure is not None:
+                    raise self._failure
+                if self._closed:
+                    raise StopAsyncIteration
+            item = await self._queue.get()
+            if isinstance(item, Event):
+                return item
+            # a wake-up marker: loop to report the failure or the end
 
 
 class Broker:
@@ -79,6 +115,10 @@ class Broker:
         self._subscriptions: set[Subscription] = set()
         self._reader: asyncio.Task[None] | None = None
 
+    @property
+    def connected(self) -> bool:
+        return self.backend.connected
+
     async def connect(self) -> None:
         await self.backend.connect()
         self._reader = asyncio.create_task(self._read(), name="broker-reader")
@@ -93,28 +133,49 @@ class Broker:
             subscription.close()
         await self.backend.disconnect()
 
-    async def publish(self, event: Event) -> bool:
-        """Publish unless the same event was published recently; True when published."""
-        if not await self.backend.first_time(event.identity, ttl=self.dedupe_seconds):
-            return False
-        await self.backend.publish(event.encode())
-        return True
+    async def publish(self, event: Event) -> str | None:
+        """Log and send ``event``; its cursor, or None when it was published recently."""
+        return await self.backend.publish(
+            event.encode(), dedupe_key=event.identity, dedupe_ttl=self.dedupe_seconds
+        )
 
     @contextlib.asynccontextmanager
     async def subscribe(
-        self, accept: Callable[[Event], bool] = lambda event: True
+        self, accept: Callable[[Event], bool] = lambda event: True, *, after: str | None = None
     ) -> AsyncIterator[Subscription]:
+        """Events from now on; with ``after``, first every logged event after that cursor."""
         subscription = Subscription(accept, maxsize=self.subscriber_buffer)
+        replay: asyncio.Task[None] | None = None
+        if after is not None:
+            cursor_key(after)  # a malformed cursor is refused before anything starts
+            subscription.hold()
+            replay = asyncio.create_task(self._replay(subscription, after))
         self._subscriptions.add(subscription)
         try:
             yield subscription
         finally:
             self._subscriptions.discard(subscription)
             subscription.close()
+            if replay is not None:
+                replay.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await replay
 
     @property
     def subscriber_count(self) -> int:
         return len(self._subscriptions)
+
+    async def _replay(self, subscription: Subscription, after: str) -> None:
+        last = after
+        try:
+            async for cursor, payload in self.backend.replay(after):
+                last = cursor
+                with contextlib.suppress(EventDecodeError):
+                    await subscription.put(Event.decode(payload, cursor=cursor))
+        except UltiroamError as exc:
+            subscription.fail(exc)
+            return
+        subscription.release(last)
 
     async def _read(self) -> None:
         async for cursor, payload in self.backend.listen():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -66,12 +67,25 @@ def create_app(
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def readyz(request: Request) -> Response:
+        ready = broker.connected
+        body = {
+            "ready": ready,
+            "broker": {"url": broker.backend.description, "connected": ready},
+            "gateways": {
+                gateway_id: {"lastContact": _iso(client.last_contact), "sn": client.sn}
+                for gateway_id, client in gateways.items()
+            },
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/push/{gateway_id}", webhook.handle, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
@@ -79,3 +93,10 @@ def create_app(
     app.state.gateways = gateways
     app.state.broker = broker
     return app
+
+
+def _iso(timestamp: float | None) -> str | None:
+    """A last-contact time for people and monitors: ISO 8601 in UTC."""
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, tz=UTC).isoformat(timespec="seconds")

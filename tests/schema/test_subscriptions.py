@@ -256,3 +256,34 @@ async def test_a_websocket_needs_the_token_in_connection_init(guarded_server: Se
         init = {"type": "connection_init", "payload": {"Authorization": "Bearer api-token"}}
         await ws.send(json.dumps(init))
         assert (await receive(ws))["type"] == "connection_ack"
+
+
+RESUME = """subscription($after: String) {
+  smsResults(after: $after) { userId cursor }
+}"""
+
+
+async def test_resuming_after_a_cursor_in_memory(server: Server) -> None:
+    async with server.ws("graphql-transport-ws") as ws:
+        await transport_ws(ws, RESUME)
+        await subscribed(server, 1)
+        await server.push("paris", sms_result=[result(1)])
+        (first,) = await events(ws, 1)
+    await server.push("paris", sms_result=[result(2), result(3)])
+    async with server.ws("graphql-ws") as ws:
+        await legacy_ws(ws, RESUME, after=first["data"]["smsResults"]["cursor"])
+        await subscribed(server, 1)
+        await server.push("paris", sms_result=[result(4)])
+        got = await events(ws, 3, "data")
+    assert [p["data"]["smsResults"]["userId"] for p in got] == [2, 3, 4]
+
+
+@pytest.mark.parametrize(("after", "code"), [("soon", "BAD_USER_INPUT"), ("1-1", "CURSOR_EXPIRED")])
+async def test_a_cursor_that_cannot_be_resumed_is_an_error(
+    server: Server, after: str, code: str
+) -> None:
+    async with server.ws("graphql-transport-ws") as ws:
+        await transport_ws(ws, RESUME, after=after)
+        message = await receive(ws)
+    errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+    assert errors[0]["extensions"]["code"] == code

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -23,6 +23,12 @@ from .types import FilterArg, Gateway, SmsResult, checked
 
 R = TypeVar("R", SmsResultRecord, DeliveryReportRecord, IncomingSmsRecord)
 GatewayIds = list[strawberry.ID] | None
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Resume: first every matching event after this cursor, then live ones."
+    ),
+]
 
 
 async def _records(
@@ -30,6 +36,7 @@ async def _records(
     kind: EventKind,
     record_type: type[R],
     gateway_ids: GatewayIds,
+    after: str | None,
     accept: Callable[[R, ZoneInfo], bool] = lambda record, zone: True,
 ) -> AsyncGenerator[tuple[R, Gateway, str | None], None]:
     """Records of one push kind from the chosen gateways that ``accept`` lets through.
@@ -46,7 +53,7 @@ async def _records(
         client = chosen.get(event.gateway_id)
         return event.kind == kind and client is not None and accept(record(event), client.zone)
 
-    async with info.context.broker.subscribe(wanted) as events:
+    async with info.context.broker.subscribe(wanted, after=after) as events:
         async for event in events:
             yield record(event), Gateway(client=chosen[event.gateway_id]), event.cursor
 
@@ -55,11 +62,15 @@ async def _records(
 class Subscription:
     @strawberry.subscription(description="One event per pushed sending result that matches.")
     async def sms_results(
-        self, info: Info[Context, None], filter: FilterArg = None, gateway_ids: GatewayIds = None
+        self,
+        info: Info[Context, None],
+        filter: FilterArg = None,
+        gateway_ids: GatewayIds = None,
+        after: After = None,
     ) -> AsyncGenerator[SmsResult, None]:
         wanted = checked(filter)
         async for record, gateway, cursor in _records(
-            info, "sms_result", SmsResultRecord, gateway_ids, wanted.matches
+            info, "sms_result", SmsResultRecord, gateway_ids, after, wanted.matches
         ):
             yield SmsResult.from_record(record, gateway, cursor=cursor)
 
@@ -69,6 +80,7 @@ class Subscription:
         info: Info[Context, None],
         gateway_ids: GatewayIds = None,
         numbers: list[str] | None = None,
+        after: After = None,
     ) -> AsyncGenerator[DeliveryReport, None]:
         wanted = check_filter(numbers=numbers).numbers
         async for record, gateway, cursor in _records(
@@ -76,6 +88,7 @@ class Subscription:
             "sms_deliver_status",
             DeliveryReportRecord,
             gateway_ids,
+            after,
             lambda record, zone: wanted is None or record.number in wanted,
         ):
             yield DeliveryReport.from_record(record, gateway, cursor=cursor)
@@ -86,6 +99,7 @@ class Subscription:
         info: Info[Context, None],
         gateway_ids: GatewayIds = None,
         ports: list[int] | None = None,
+        after: After = None,
     ) -> AsyncGenerator[IncomingSms, None]:
         wanted = None if ports is None else frozenset(check_port(port) for port in ports)
         async for record, gateway, cursor in _records(
@@ -93,6 +107,7 @@ class Subscription:
             "sms",
             IncomingSmsRecord,
             gateway_ids,
+            after,
             lambda record, zone: wanted is None or record.port in wanted,
         ):
             yield IncomingSms.from_record(record, gateway, cursor=cursor)

@@ -9,11 +9,13 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.services import require_redis
 from websockets.asyncio.client import connect
 
 from ultiroam_graphql.broker.cursors import cursor_key
@@ -182,3 +184,74 @@ timezone = "America/Sao_Paulo"
         assert result["number"] == result["number"].strip()
     cursors = [cursor_key(m["payload"]["data"]["smsResults"]["cursor"]) for m in messages]
     assert cursors == sorted(set(cursors))
+
+
+def test_two_server_processes_share_one_redis(spawn, tmp_path: Path) -> None:
+    redis_url = require_redis()
+    prefix = f"e2e-{uuid.uuid4().hex[:8]}"
+    ports = free_port(), free_port()
+    for index, port in enumerate(ports):
+        config = tmp_path / f"instance{index}.toml"
+        config.write_text(
+            f"""
+[server]
+port = {port}
+
+[broker]
+url = "{redis_url}"
+prefix = "{prefix}"
+
+[[gateways]]
+id = "lab"
+url = "http://127.0.0.1:9"
+password = "admin"
+push_token = "e2e-push-token"
+"""
+        )
+        spawn("serve", "--config", str(config), port=port)
+
+    push = {
+        "sn": "x",
+        "sms_result": [
+            {
+                "port": 0,
+                "number": "1",
+                "time": "2024-05-03 10:00:00",
+                "status": "SENT_OK",
+                "user_id": 7,
+            }
+        ],
+    }
+
+    async def scenario() -> tuple[list[dict], list[dict]]:
+        one, two = (f"127.0.0.1:{port}" for port in ports)
+        query = "subscription($a: String) { smsResults(after: $a) { userId cursor } }"
+        async with connect(f"ws://{two}/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": {"query": query}}))
+            await asyncio.sleep(0.5)  # let the subscription register before the push
+            async with httpx.AsyncClient() as http:
+                url = f"http://{one}/push/lab?token=e2e-push-token"
+                assert (await http.post(url, json=push)).status_code == 200
+            live = [json.loads(await asyncio.wait_for(ws.recv(), 20))]
+        cursor = live[0]["payload"]["data"]["smsResults"]["cursor"]
+        async with httpx.AsyncClient() as http:  # missed while away, pushed to instance two
+            for user_id in (8, 9):
+                body = {"sms_result": [{**push["sms_result"][0], "user_id": user_id}]}
+                assert (
+                    await http.post(f"http://{two}/push/lab?token=e2e-push-token", json=body)
+                ).status_code == 200
+        async with connect(f"ws://{one}/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            payload = {"query": query, "variables": {"a": cursor}}
+            await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": payload}))
+            resumed = [json.loads(await asyncio.wait_for(ws.recv(), 20)) for _ in range(2)]
+        return live, resumed
+
+    live, resumed = asyncio.run(scenario())
+    assert [m["payload"]["data"]["smsResults"]["userId"] for m in live] == [7]
+    assert [m["payload"]["data"]["smsResults"]["userId"] for m in resumed] == [8, 9]
+    for port in ports:
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
@@ -120,7 +121,10 @@ async def test_an_expired_cursor_is_a_clear_error(instances) -> None:
     assert message["payload"]["errors"][0]["extensions"]["code"] == "CURSOR_EXPIRED"
 
 
-async def test_redis_going_away_and_coming_back(instances) -> None:
+async def test_redis_going_away_and_coming_back(
+    instances, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="ultiroam_graphql.broker")
     target = urlsplit(require_redis())
     proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379)
     await proxy.start()
@@ -150,6 +154,9 @@ async def test_redis_going_away_and_coming_back(instances) -> None:
         (got,) = await events(ws, 1)  # the subscriber stayed connected throughout
     assert got["data"]["smsResults"]["userId"] == 1
     await proxy.cut()
+    transitions = [r.getMessage() for r in caplog.records if r.name.startswith("ultiroam_graphql")]
+    assert sum("unreachable" in message for message in transitions) == 1  # once, not per try
+    assert sum("connected to" in message for message in transitions) == 2  # start, return
 
 
 async def test_readyz_lists_each_gateways_last_contact(instances) -> None:

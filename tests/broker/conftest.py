@@ -16,7 +16,19 @@ BrokerFactory = Callable[..., Awaitable[Broker]]
 @pytest.fixture(params=["memory", "redis"])
 async def make_broker(request: pytest.FixtureRequest) -> AsyncIterator[BrokerFactory]:
     """Connected brokers of one kind; with Redis, all made by one test share a fresh prefix."""
-    url = "memory://" if request.param == "memory" else require_redis()
+    async for make in _brokers(request.param):
+        yield make
+
+
+@pytest.fixture
+async def redis_brokers() -> AsyncIterator[BrokerFactory]:
+    """Connected Redis brokers sharing a fresh prefix: instances of one deployment."""
+    async for make in _brokers("redis"):
+        yield make
+
+
+async def _brokers(kind: str) -> AsyncIterator[BrokerFactory]:
+    url = "memory://" if kind == "memory" else require_redis()
     prefix = f"test-{uuid.uuid4().hex[:12]}"
     brokers: list[Broker] = []
 
@@ -29,7 +41,7 @@ async def make_broker(request: pytest.FixtureRequest) -> AsyncIterator[BrokerFac
     yield make
     for broker in brokers:
         await broker.close()
-    if request.param == "redis":
+    if kind == "redis":
         client = redis.from_url(url)
         keys = [key async for key in client.scan_iter(f"{prefix}:*")]
         if keys:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
+import redis.asyncio as redis
 from tests.broker.conftest import BrokerFactory
+from tests.services import require_redis
 
 from ultiroam_graphql.broker import Backend, Broker, MemoryBackend, broker_from_url
 from ultiroam_graphql.broker.cursors import cursor_key
@@ -55,12 +58,8 @@ async def test_an_event_sent_again_unchanged_is_published_once(make_broker: Brok
         assert numbers(await take(subscription, 2)) == [1, 2]
 
 
-async def test_several_instances_share_one_audience_exactly_once(
-    make_broker: BrokerFactory, request: pytest.FixtureRequest
-) -> None:
-    if "memory" in request.node.callspec.id:
-        pytest.skip("memory:// serves one process by design")
-    one, two = await make_broker(), await make_broker()
+async def test_several_instances_share_one_audience_exactly_once(redis_brokers) -> None:
+    one, two = await redis_brokers(), await redis_brokers()
     async with one.subscribe() as on_one, two.subscribe() as on_two:
         await one.publish(event(1))
         await two.publish(event(2))
@@ -68,6 +67,19 @@ async def test_several_instances_share_one_audience_exactly_once(
         await one.publish(event(3))
         for subscription in (on_one, on_two):
             assert numbers(await take(subscription, 3)) == [1, 2, 3]
+
+
+async def test_one_pubsub_connection_per_process_for_all_subscribers(redis_brokers) -> None:
+    broker = await redis_brokers()
+    client = redis.from_url(require_redis())
+    async with contextlib.AsyncExitStack() as stack:
+        subscriptions = [await stack.enter_async_context(broker.subscribe()) for _ in range(20)]
+        await broker.publish(event(1))
+        for subscription in subscriptions:
+            assert numbers(await take(subscription, 1)) == [1]
+        ((_, listeners),) = await client.pubsub_numsub(broker.backend._channel)
+        assert listeners == 1
+    await client.aclose()
 
 
 async def test_a_stalled_subscriber_never_holds_back_a_healthy_one(

@@ -39,9 +39,12 @@ def record(
         ([key(ports=frozenset({p})) for p in range(32)], 1),
         # A field without a port filter makes the merged call unfiltered by port.
         ([key(ports=frozenset({1})), key()], 1),
-        # Different numbers or times cannot share a call.
-        ([key(numbers=("1",)), key(numbers=("2",))], 2),
+        # Numbers merge with numbers; times must be equal.
+        ([key(numbers=frozenset({"1"})), key(numbers=frozenset({"2"}))], 1),
         ([key(time_after=T0), key()], 2),
+        # A field filtered by numbers never shares with one that is not (it would fetch all).
+        ([key(numbers=frozenset({"1"})), key(ports=frozenset({1}))], 2),
+        ([key(user_ids=frozenset({1})), key(numbers=frozenset({"1"}))], 2),
         # Different gateways never share a call.
         ([key(), key(gateway_id="b")], 2),
         # Statuses are applied by the facade, so they do not split calls.
@@ -66,12 +69,12 @@ def test_merged_ports_and_user_ids() -> None:
 
 @pytest.mark.parametrize(("count", "calls"), [(1, 1), (32, 1), (33, 2), (64, 2), (70, 3)])
 def test_numbers_are_chunked_by_32(count: int, calls: int) -> None:
-    numbers = tuple(f"06{n:08d}" for n in range(count))
-    (call,) = plan([key(numbers=numbers)])
+    numbers = [f"06{n:08d}" for n in range(count)]
+    (call,) = plan([key(numbers=frozenset(numbers[: count // 2])), key(numbers=frozenset(numbers))])
     queries = call.queries()
     assert len(queries) == calls
     assert all(len(q.numbers or ()) <= 32 for q in queries)
-    assert sum((q.numbers for q in queries), ()) == numbers
+    assert sum((q.numbers or () for q in queries), ()) == tuple(numbers)
 
 
 def test_user_ids_are_chunked_by_32_too() -> None:
@@ -85,14 +88,18 @@ def test_chunked() -> None:
 
 
 def test_a_call_covers_keys_it_fetched_everything_for() -> None:
-    group = CallGroup("a", None, None, None)
-    everything = PlannedCall(group, ports=None, user_ids=None)
-    some_ports = PlannedCall(group, ports=frozenset({1, 2}), user_ids=None)
+    group = CallGroup("a", None, None, by_numbers=False, by_user_ids=False)
+    everything = PlannedCall(group, numbers=None, ports=None, user_ids=None)
+    some_ports = PlannedCall(group, numbers=None, ports=frozenset({1, 2}), user_ids=None)
     assert everything.covers(key(ports=frozenset({5})))
     assert some_ports.covers(key(ports=frozenset({1})))
     assert not some_ports.covers(key(ports=frozenset({3})))
     assert not some_ports.covers(key())
-    assert not everything.covers(key(numbers=("1",)))
+    assert not everything.covers(key(numbers=frozenset({"1"})))
+    by_numbers = CallGroup("a", None, None, by_numbers=True, by_user_ids=False)
+    two = PlannedCall(by_numbers, numbers=frozenset({"1", "2"}), ports=None, user_ids=None)
+    assert two.covers(key(numbers=frozenset({"2"}), ports=frozenset({4})))
+    assert not two.covers(key(numbers=frozenset({"3"})))
 
 
 def test_deduplicated_keeps_the_gateways_order() -> None:
@@ -107,6 +114,8 @@ def test_select_splits_a_merged_call_back() -> None:
         record(port=2, user_id=3, status="WEIRD"),
     ]
     assert select(records, key(ports=frozenset({1}))) == [records[1]]
+    assert select(records, key(numbers=frozenset({"1"}))) == records
+    assert select(records, key(numbers=frozenset({"2"}))) == []
     assert select(records, key(user_ids=frozenset({1, 3}))) == [records[0], records[2]]
     assert select(records, key(statuses=frozenset({"FAILED"}))) == [records[1]]
     assert select(records, key(statuses=frozenset({"UNKNOWN"}))) == [records[2]]

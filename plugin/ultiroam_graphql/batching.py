@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .gateway import SmsResultQuery, SmsResultRecord
 from .gateway.models import MAX_NUMBERS_PER_QUERY, status_kind
@@ -26,7 +26,7 @@ class SmsResultKey:
     """What one GraphQL field asks of one gateway; times are gateway-local, without a zone."""
 
     gateway_id: str
-    numbers: tuple[str, ...] | None = None
+    numbers: frozenset[str] | None = None
     ports: frozenset[int] | None = None
     user_ids: frozenset[int] | None = None
     time_after: datetime | None = None
@@ -35,17 +35,28 @@ class SmsResultKey:
 
     @property
     def group(self) -> CallGroup:
-        return CallGroup(self.gateway_id, self.numbers, self.time_after, self.time_before)
+        return CallGroup(
+            self.gateway_id,
+            self.time_after,
+            self.time_before,
+            by_numbers=self.numbers is not None,
+            by_user_ids=self.user_ids is not None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class CallGroup:
-    """The filters a call cannot merge: fields share a call only when these are equal."""
+    """Fields share a call only when these are equal.
+
+    Numbers merge with numbers and user ids with user ids, but a field that filters by numbers
+    never shares a call with one that does not: the merged call would fetch everything.
+    """
 
     gateway_id: str
-    numbers: tuple[str, ...] | None
     time_after: datetime | None
     time_before: datetime | None
+    by_numbers: bool
+    by_user_ids: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +64,14 @@ class PlannedCall:
     """One logical ``query_sms_result`` call, before chunking; None means "no filter"."""
 
     group: CallGroup
+    numbers: frozenset[str] | None
     ports: frozenset[int] | None
     user_ids: frozenset[int] | None
 
     def covers(self, key: SmsResultKey) -> bool:
         return (
             key.group == self.group
+            and _within(key.numbers, self.numbers)
             and _within(key.ports, self.ports)
             and _within(key.user_ids, self.user_ids)
         )
@@ -66,8 +79,8 @@ class PlannedCall:
     def queries(self) -> list[SmsResultQuery]:
         """The wire calls: at most 32 numbers (and 32 user ids) each."""
         ports = tuple(sorted(self.ports)) if self.ports is not None else None
-        number_chunks = _chunks_or_none(self.group.numbers)
-        user_chunks = _chunks_or_none(tuple(sorted(self.user_ids)) if self.user_ids else None)
+        number_chunks = _chunks_or_none(self.numbers)
+        user_chunks = _chunks_or_none(self.user_ids)
         return [
             SmsResultQuery(
                 numbers=numbers,
@@ -80,12 +93,12 @@ class PlannedCall:
         ]
 
 
-def _within(asked: frozenset[int] | None, fetched: frozenset[int] | None) -> bool:
+def _within(asked: frozenset[T] | None, fetched: frozenset[T] | None) -> bool:
     return fetched is None or (asked is not None and asked <= fetched)
 
 
-def _union(values: Iterable[frozenset[int] | None]) -> frozenset[int] | None:
-    merged: frozenset[int] = frozenset()
+def _union(values: Iterable[frozenset[T] | None]) -> frozenset[T] | None:
+    merged: frozenset[T] = frozenset()
     for value in values:
         if value is None:
             return None
@@ -97,8 +110,9 @@ def chunked(items: Sequence[T], size: int = MAX_NUMBERS_PER_QUERY) -> list[tuple
     return [tuple(items[start : start + size]) for start in range(0, len(items), size)]
 
 
-def _chunks_or_none(items: Sequence[T] | None) -> list[tuple[T, ...] | None]:
-    return [None] if items is None else list(chunked(items))
+def _chunks_or_none(items: frozenset[Any] | None) -> list[tuple[Any, ...] | None]:
+    """Sorted chunks, so the same set is always asked the same way."""
+    return [None] if items is None else list(chunked(sorted(items)))
 
 
 def plan(keys: Iterable[SmsResultKey]) -> list[PlannedCall]:
@@ -109,6 +123,7 @@ def plan(keys: Iterable[SmsResultKey]) -> list[PlannedCall]:
     return [
         PlannedCall(
             group,
+            numbers=_union(key.numbers for key in members),
             ports=_union(key.ports for key in members),
             user_ids=_union(key.user_ids for key in members),
         )
@@ -135,7 +150,8 @@ def select(records: Iterable[SmsResultRecord], key: SmsResultKey) -> list[SmsRes
     return [
         record
         for record in records
-        if (key.ports is None or record.port in key.ports)
+        if (key.numbers is None or record.number in key.numbers)
+        and (key.ports is None or record.port in key.ports)
         and (key.user_ids is None or record.user_id in key.user_ids)
         and (key.statuses is None or status_kind(record.status) in key.statuses)
     ]

@@ -61,6 +61,12 @@ class Event:
 
     @property
     def identity(self) -> str:
-        """Equal for an event the gateway sends again unchanged; the sn is left out."""
-        content = json.dumps([self.gateway_id, self.kind, self.data], sort_keys=True)
+        """Equal for an event the gateway sends again unchanged; the sn is left out.
+
+        A received SMS is known by its id alone: pushed and polled, it is one message.
+        """
+        if self.kind == "sms" and "id" in self.data:
+            content = json.dumps([self.gateway_id, self.kind, self.data["id"]])
+        else:
+            content = json.dumps([self.gateway_id, self.kind, self.data], sort_keys=True)
         return hashlib.sha256(content.encode()).hexdigest()

@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SUBSCRIBER_BUFFER = 1000
 DEFAULT_DEDUPE_SECONDS = 600.0
+INBOX_DEDUPE_SECONDS = 7 * 24 * 3600.0
+"""A received SMS reaches subscribers once, whether pushed or polled, for a week at least."""
 _CLOSED = object()
 
 
@@ -135,9 +137,8 @@ class Broker:
 
     async def publish(self, event: Event) -> str | None:
         """Log and send ``event``; its cursor, or None when it was published recently."""
-        return await self.backend.publish(
-            event.encode(), dedupe_key=event.identity, dedupe_ttl=self.dedupe_seconds
-        )
+        ttl = max(self.dedupe_seconds, INBOX_DEDUPE_SECONDS if event.kind == "sms" else 0)
+        return await self.backend.publish(event.encode(), dedupe_key=event.identity, dedupe_ttl=ttl)
 
     @contextlib.asynccontextmanager
     async def subscribe(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import tempfile
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -44,6 +45,7 @@ class Facade:
         self._http: list[httpx.AsyncClient] = []
         self._api: httpx.AsyncClient | None = None
         self._lifespan = contextlib.AsyncExitStack()
+        self._state_dir = tempfile.TemporaryDirectory(prefix="ultiroam-test-")
         self.app: Any = None
 
     def add_device(
@@ -57,6 +59,7 @@ class Facade:
         **overrides: Any,
     ) -> SimulatedGateway:
         """A gateway backed by a simulator (or by ``transport``), configured like a real one."""
+        overrides.setdefault("inbox_poll_interval", 0)
         settings = gateway_settings(id=gateway_id, url=f"http://{gateway_id}.test", **overrides)
         device = device or SimulatedGateway(
             ports=settings.ports, timezone=settings.timezone, clock=ManualClock(START)
@@ -82,6 +85,7 @@ class Facade:
     async def start(self, **server: Any) -> httpx.AsyncClient:
         """The app over the devices added so far, its lifespan entered (once)."""
         if self._api is None:
+            server.setdefault("state_dir", self._state_dir.name)
             settings = Settings.model_validate({"server": server, "gateways": self.settings})
             self.app = create_app(settings, clients=self.clients)
             await self._lifespan.enter_async_context(self.app.router.lifespan_context(self.app))
@@ -101,6 +105,7 @@ class Facade:
 
     async def aclose(self) -> None:
         await self._lifespan.aclose()
+        self._state_dir.cleanup()
         for http in self._http:
             await http.aclose()
         if self._api is not None:

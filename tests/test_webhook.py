@@ -189,6 +189,7 @@ async def test_typed_kinds_are_normalised(pushes: Pushes) -> None:
         "number": None,
         "status": "down",
         "sequence": 5,
+        "slot": None,
     }
 
 

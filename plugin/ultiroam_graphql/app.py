@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -16,7 +17,10 @@ from starlette.routing import Route, WebSocketRoute
 from .broker import Broker, broker_from_url
 from .config import Settings
 from .gateway import GatewayClient
+from .inbox import InboxPoller
+from .outbound import Outbound
 from .schema import GraphQLView
+from .state import StateStore
 from .webhook import PushWebhook
 
 Lifespan = Callable[[], AbstractAsyncContextManager[Any]]
@@ -50,7 +54,24 @@ def create_app(
             retention_seconds=settings.broker.retention_seconds,
             subscriber_buffer=settings.broker.subscriber_buffer,
         )
-    graphql = GraphQLView(gateways, broker, api_tokens=settings.server.api_tokens)
+    state = StateStore(settings.server.state_dir)
+    outbound = {
+        gateway.id: Outbound(gateway.id, state, send_rate_limit=gateway.send_rate_limit)
+        for gateway in settings.gateways
+    }
+    graphql = GraphQLView(
+        gateways,
+        broker,
+        api_tokens=settings.server.api_tokens,
+        outbound=outbound,
+        mutations_allowed=bool(settings.server.api_tokens)
+        or settings.server.allow_unauthenticated_mutations,
+    )
+    pollers = [
+        InboxPoller(gateways[gateway.id], broker, state, interval=gateway.inbox_poll_interval)
+        for gateway in settings.gateways
+        if gateway.inbox_poll_interval > 0 and gateway.id in gateways
+    ]
     webhook = PushWebhook(gateways, broker, body_limit=settings.server.push_body_limit)
 
     @contextlib.asynccontextmanager
@@ -60,6 +81,9 @@ def create_app(
                 stack.push_async_callback(client.aclose)
             await broker.connect()
             stack.push_async_callback(broker.close)
+            for poller in pollers:
+                task = asyncio.create_task(poller.run(), name=f"inbox-{poller.client.id}")
+                stack.push_async_callback(_cancel, task)
             for extra in lifespans:
                 await stack.enter_async_context(extra())
             yield
@@ -100,3 +124,9 @@ def _iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
     return datetime.fromtimestamp(timestamp, tz=UTC).isoformat(timespec="seconds")
+
+
+async def _cancel(task: asyncio.Task[Any]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

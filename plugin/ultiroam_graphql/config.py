@@ -168,6 +168,8 @@ class GatewaySettings(_WithPassword):
     timeout: float = Field(10.0, gt=0, le=300)
     max_concurrency: int = Field(4, ge=1, le=64)
     inbox_poll_interval: float = Field(10.0, ge=0)
+    send_rate_limit: int = Field(0, ge=0, le=100_000)  # messages a minute; 0: no limit
+    ussd_timeout: float = Field(30.0, gt=0, le=300)
 
     @model_validator(mode="after")
     def _needs_password(self) -> Self:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import tempfile
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 
 from .app import create_app
-from .config import GatewaySettings, Settings
+from .config import GatewaySettings, ServerSettings, Settings
 from .gateway import GatewayClient
 from .simulator import SimulatedGateway, create_simulator_app
 
@@ -33,7 +36,8 @@ def demo_app(
     """The facade over an in-process simulated gateway that pushes to the facade's webhook.
 
     Both directions speak the real wire protocol (Digest auth one way, the push webhook with its
-    token the other) through in-process transports, so the demo needs no second port.
+    token the other) through in-process transports, so the demo needs no second port. Mutations
+    are allowed without a token: the demo listens on 127.0.0.1 and its phones are simulated.
     """
     username, password = DEMO_CREDENTIALS
     token = secrets.token_urlsafe(24)
@@ -58,9 +62,22 @@ def demo_app(
         push_transport=httpx.ASGITransport(app=facade),
         push_interval=push_interval,
     )
+    state = tempfile.TemporaryDirectory(prefix="ultiroam-demo-")
+    server = ServerSettings(allow_unauthenticated_mutations=True, state_dir=state.name)
     facade.app = create_app(
-        Settings(gateways=(gateway,)),
+        Settings(server=server, gateways=(gateway,)),
         clients={gateway.id: GatewayClient.in_process(gateway, device_app)},
-        lifespans=[lambda: device_app.router.lifespan_context(device_app)],
+        lifespans=[
+            lambda: device_app.router.lifespan_context(device_app),
+            lambda: _removed_at_exit(state),
+        ],
     )
     return facade.app
+
+
+@contextlib.asynccontextmanager
+async def _removed_at_exit(directory: tempfile.TemporaryDirectory[str]) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        directory.cleanup()

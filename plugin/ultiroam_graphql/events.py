@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 EventKind = Literal[
@@ -56,17 +56,16 @@ class Event:
         except (ValueError, KeyError, TypeError) as exc:
             raise EventDecodeError(str(exc)) from exc
 
-    def with_cursor(self, cursor: str) -> Event:
-        return replace(self, cursor=cursor)
-
     @property
     def identity(self) -> str:
         """Equal for an event the gateway sends again unchanged; the sn is left out.
 
-        A received SMS is known by its id alone: pushed and polled, it is one message.
+        A received SMS is known by its id and time: pushed and polled, it is one message.
         """
-        if self.kind == "sms" and "id" in self.data:
-            content = json.dumps([self.gateway_id, self.kind, self.data["id"]])
+        if self.kind == "sms" and "id" in self.data:  # the time too: ids restart after a reset
+            content = json.dumps(
+                [self.gateway_id, self.kind, self.data["id"], self.data.get("received_at")]
+            )
         else:
             content = json.dumps([self.gateway_id, self.kind, self.data], sort_keys=True)
         return hashlib.sha256(content.encode()).hexdigest()

@@ -1,83 +1,75 @@
 """A gateway's push body turned into normalised events; no I/O.
 
-The body is ``{"sn": ..., "<kind>": [...]}``. Parsing is lenient where devices are sloppy (white
-space in keys and values, ``<NULL>``, a missing ``sn``) and strict where nothing sensible can be
-published: a body that is not a push is refused whole, so nothing of it is published.
-"""
+The body is ``{"sn": ..., "<kind>": [...]}`` (one object for ``device`` and ``exception_info``).
+Every element is parsed into its gateway record and published as that record's plain data, so a
+subscriber reads it back with ``record_from_data``. Parsing is lenient where devices are sloppy
+(white space in keys and values, ``<NULL>``, a missing ``sn``) and strict where nothing sensible
+can be published: a body that is not a push is refused whole, so nothing of it is published."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .events import EVENT_KINDS, Event, EventKind
+from .gateway.calls import parse_call
+from .gateway.device import parse_device, parse_exception
 from .gateway.models import (
+    Record,
     WireError,
     clean_keys,
-    optional_int,
     optional_str,
     parse_delivery_report,
     parse_incoming_sms,
     parse_sms_result,
     record_data,
 )
+from .gateway.ports import parse_registration
+from .gateway.ussd import parse_ussd_reply
 
 log = logging.getLogger(__name__)
 
 SINGLE_OBJECT_KINDS: frozenset[str] = frozenset({"device", "exception_info"})
+"""Kinds whose value is one object rather than a list."""
+
+Normaliser = Callable[[object, str, ZoneInfo], dict[str, Any]]
 
 
 class PushRejected(ValueError):
     """A body that is not a push; the message tells the sender why."""
 
 
-def _typed(
-    parse: Callable[..., Any],
-) -> Callable[[object, str, ZoneInfo], dict[str, Any]]:
+def _typed(parse: Callable[..., Record]) -> Normaliser:
+    """An element parsed into its record, published as the record's plain data."""
+
     def normalise(item: object, gateway_id: str, zone: ZoneInfo) -> dict[str, Any]:
         return record_data(parse(item, gateway_id=gateway_id, zone=zone))
 
     return normalise
 
 
-def _plain(item: object, gateway_id: str, zone: ZoneInfo) -> dict[str, Any]:
-    """Kinds without a typed record yet: keys cleaned, strings trimmed, ``<NULL>`` as null."""
-    if not isinstance(item, Mapping):
-        raise WireError(f"element is not an object: {item!r}"[:200])
-    data: dict[str, Any] = {}
-    for key, value in clean_keys(item).items():
-        if isinstance(value, str):
-            data[key] = optional_str(value, key)
-        elif isinstance(value, (int, float, bool)) or value is None:
-            data[key] = value
-        else:
-            data[key] = json.loads(json.dumps(value))  # nested JSON stays plain JSON
-    if "port" in data:
-        data["port"] = optional_int(data["port"], "port")
-    return data
-
-
-NORMALISERS: dict[EventKind, Callable[[object, str, ZoneInfo], dict[str, Any]]] = {
+NORMALISERS: dict[EventKind, Normaliser] = {
     "sms_result": _typed(parse_sms_result),
     "sms_deliver_status": _typed(parse_delivery_report),
     "sms": _typed(parse_incoming_sms),
-    "ussd": _plain,
-    "register": _plain,
-    "cdr": _plain,
-    "device": _plain,
-    "exception_info": _plain,
+    "ussd": _typed(parse_ussd_reply),
+    "register": _typed(parse_registration),
+    "cdr": _typed(parse_call),
+    "device": _typed(parse_device),
+    "exception_info": _typed(parse_exception),
 }
+"""Each kind's element -> the data of its record (see ``record_data`` / ``record_from_data``)."""
 
 
 def parse_push(body: bytes, *, gateway_id: str, zone: ZoneInfo) -> list[Event]:
     """One event per element of every event key in the body."""
     try:
         value = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise PushRejected("the body is not JSON") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise PushRejected("the body is not JSON (or nested too deeply)") from None
     if not isinstance(value, dict):
         raise PushRejected("the body is not a JSON object")
     fields = clean_keys(value)

@@ -74,13 +74,11 @@ class PushWebhook:
         except PushRejected as exc:
             log.warning("push from %s refused: %s", gateway.id, exc)
             return _refuse(400, str(exc))
-        published = 0
         try:
-            for event in events:
-                published += await self.broker.publish(event) is not None
+            cursors = await self.broker.publish_all(events)  # the whole push, or none of it
         except BrokerUnavailable:
-            # The gateway may send it again; what was published already is deduplicated then.
             return _refuse(503, "the broker is unavailable; try again later", retry_after=5)
+        published = sum(cursor is not None for cursor in cursors)
         if events and events[0].sn:
             gateway.sn = events[0].sn
         gateway.last_contact = time.time()

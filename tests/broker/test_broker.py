@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 import redis.asyncio as redis
@@ -12,6 +12,7 @@ from tests.broker.conftest import BrokerFactory
 from tests.services import require_redis
 
 from ultiroam_graphql.broker import Backend, Broker, MemoryBackend, broker_from_url
+from ultiroam_graphql.broker.base import Outgoing
 from ultiroam_graphql.broker.cursors import cursor_key
 from ultiroam_graphql.errors import BadUserInput, CursorExpired, SubscriptionOverflow
 from ultiroam_graphql.events import Event
@@ -203,11 +204,13 @@ class RecordingBackend(Backend):
     async def disconnect(self) -> None:
         self.running = False
 
-    async def publish(self, payload: bytes, *, dedupe_key: str, dedupe_ttl: float) -> str:
-        self.published.append(payload)
-        cursor = f"1-{len(self.published)}"
-        await self.feed.put((cursor, payload))
-        return cursor
+    async def publish(self, events: Sequence[Outgoing]) -> list[str | None]:
+        cursors: list[str | None] = []
+        for event in events:
+            self.published.append(event.payload)
+            cursors.append(f"1-{len(self.published)}")
+            await self.feed.put((f"1-{len(self.published)}", event.payload))
+        return cursors
 
     async def listen(self) -> AsyncIterator[tuple[str, bytes]]:
         while True:
@@ -228,7 +231,7 @@ async def test_a_backend_of_our_own_plugs_in() -> None:
         await backend.feed.put(("1-0", b"not an event"))  # skipped, not fatal
         await broker.publish(event(7))
         (got,) = await take(subscription, 1)
-    assert got == event(7).with_cursor("1-1")
+    assert got == Event("a", "sms_result", {"n": 7}, cursor="1-1")
     async with broker.subscribe(after="1-0") as replayed:
         assert numbers(await take(replayed, 1)) == [7]
     await broker.close()
@@ -242,9 +245,14 @@ def test_backend_by_url_scheme() -> None:
         broker_from_url("kafka://localhost")
 
 
+async def one(backend: Backend, payload: bytes, key: str, ttl: float) -> str | None:
+    (cursor,) = await backend.publish([Outgoing(payload, key, ttl)])
+    return cursor
+
+
 async def test_memory_cursors_expire_with_a_restart() -> None:
     before = MemoryBackend(clock=lambda: 1000.0)
-    cursor = await before.publish(b"{}", dedupe_key="k", dedupe_ttl=1)
+    cursor = await one(before, b"{}", "k", 1)
     after_restart = MemoryBackend(clock=lambda: 2000.0)
     assert cursor is not None
     with pytest.raises(CursorExpired, match="restarted"):
@@ -255,11 +263,11 @@ async def test_memory_cursors_expire_with_a_restart() -> None:
 async def test_memory_retention_by_age() -> None:
     now = [1000.0]
     backend = MemoryBackend(retention_seconds=60, clock=lambda: now[0])
-    first = await backend.publish(b"1", dedupe_key="1", dedupe_ttl=1)
-    second = await backend.publish(b"2", dedupe_key="2", dedupe_ttl=1)
+    first = await one(backend, b"1", "1", 1)
+    second = await one(backend, b"2", "2", 1)
     assert [payload async for _, payload in backend.replay(first or "")] == [b"2"]
     now[0] += 120
-    await backend.publish(b"3", dedupe_key="3", dedupe_ttl=1)
+    await one(backend, b"3", "3", 1)
     assert [payload async for _, payload in backend.replay(second or "")] == [b"3"]
     assert first is not None
     with pytest.raises(CursorExpired):
@@ -270,7 +278,58 @@ async def test_memory_retention_by_age() -> None:
 async def test_memory_dedupe_forgets_after_its_ttl() -> None:
     now = [0.0]
     backend = MemoryBackend(clock=lambda: now[0])
-    assert await backend.publish(b"x", dedupe_key="k", dedupe_ttl=10)
-    assert await backend.publish(b"x", dedupe_key="k", dedupe_ttl=10) is None
+    assert await one(backend, b"x", "k", 10)
+    assert await one(backend, b"x", "k", 10) is None
     now[0] = 11
-    assert await backend.publish(b"x", dedupe_key="k", dedupe_ttl=10)
+    assert await one(backend, b"x", "k", 10)
+
+
+async def test_no_duplicate_when_the_reader_delivers_after_the_replay(
+    make_broker: BrokerFactory,
+) -> None:
+    broker = await make_broker()
+    cursors = [await broker.publish(event(n)) for n in range(3)]
+    for _ in range(20):  # let the reader fan out 0..2 to nobody
+        await asyncio.sleep(0.01)
+    async with broker.subscribe(after=cursors[0]) as resumed:
+        await broker.publish(event(3))
+        await broker.publish(event(4))
+        assert numbers(await take(resumed, 4)) == [1, 2, 3, 4]
+        marker = await broker.publish(event(99))
+        (last,) = await take(resumed, 1)
+    assert last.cursor == marker  # nothing came twice before the marker
+
+
+async def test_identical_repeatable_events_are_dropped_only_as_quick_resends() -> None:
+    now = [0.0]
+    broker = Broker(MemoryBackend(clock=lambda: now[0]))
+    reset = Event("a", "exception_info", {"port": 1, "type": "call_fail", "action": "reset"})
+    assert await broker.publish(reset) is not None
+    assert await broker.publish(reset) is None  # the gateway re-sending at once
+    now[0] += 60
+    assert await broker.publish(reset) is not None  # a new failure a minute later
+
+
+async def test_a_stray_message_on_the_channel_does_not_stop_delivery(redis_brokers) -> None:
+    broker = await redis_brokers()
+    client = redis.from_url(require_redis())
+    async with broker.subscribe() as subscription:
+        await broker.publish(event(1))
+        await take(subscription, 1)
+        await client.publish(broker.backend._channel, b"hello")
+        await client.publish(broker.backend._channel, b"1-0 not-json")
+        await broker.publish(event(2))
+        assert numbers(await take(subscription, 1)) == [2]
+    await client.aclose()
+
+
+async def test_a_cursor_from_before_redis_lost_the_stream_is_expired(redis_brokers) -> None:
+    broker = await redis_brokers()
+    client = redis.from_url(require_redis())
+    old = await broker.publish(event(1))
+    await client.delete(broker.backend._stream)  # what a restart without persistence does
+    await broker.publish(event(2))
+    async with broker.subscribe(after=old) as resumed:
+        with pytest.raises(CursorExpired):
+            await asyncio.wait_for(anext(resumed), 10)
+    await client.aclose()

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from ultiroam_graphql.simulator import ManualClock, SimulatedGateway
+from ultiroam_graphql.simulator import ManualClock, SimulatedGateway, create_simulator_app
 
 START = 1_714_730_400.0
 """2024-05-03 10:00:00 UTC."""
@@ -23,8 +23,8 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def gateway(clock: ManualClock) -> SimulatedGateway:
-    """An empty gateway: tests add exactly the records they reason about."""
-    return SimulatedGateway(clock=clock, initial_results=0)
+    """An empty gateway: tests add exactly the records (and calls) they reason about."""
+    return SimulatedGateway(clock=clock, initial_results=0, initial_calls=0)
 
 
 @pytest.fixture
@@ -43,3 +43,10 @@ async def make_client() -> AsyncIterator[ClientFactory]:
     yield make
     for client in clients:
         await client.aclose()
+
+
+@pytest.fixture
+def api(gateway: SimulatedGateway, make_client: ClientFactory) -> httpx.AsyncClient:
+    """A Digest-authenticated client of the `gateway` fixture's app."""
+    app = create_simulator_app(gateway)
+    return make_client(app, auth=httpx.DigestAuth("admin", "admin"))

@@ -395,7 +395,8 @@ async def test_lifespan_runs_and_stops_push_loop(
     receiver = Receiver()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        arrived.set()
+        if "sms" in json.loads(request.content):
+            arrived.set()
         return receiver(request)
 
     app = create_simulator_app(
@@ -409,7 +410,8 @@ async def test_lifespan_runs_and_stops_push_loop(
         gateway.add_incoming_sms(port=0, number="1", text="inside")
         async with asyncio.timeout(5):
             await arrived.wait()
-    assert receiver.bodies[0] == {
+    assert receiver.bodies[0] == {"sn": SN, "device": gateway.wire_device()}
+    assert receiver.bodies[1] == {
         "sn": SN,
         "sms": [gateway.wire_incoming(gateway.incoming[0], imsi=True)],
     }

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One encoded event to publish, with what recognises it when it is sent again."""
+
+    payload: bytes
+    dedupe_key: str
+    dedupe_ttl: float
 
 
 class Backend(ABC):
@@ -32,9 +42,9 @@ class Backend(ABC):
     async def disconnect(self) -> None: ...
 
     @abstractmethod
-    async def publish(self, payload: bytes, *, dedupe_key: str, dedupe_ttl: float) -> str | None:
-        """Log and send one encoded event; its cursor, or None when ``dedupe_key`` was seen
-        within ``dedupe_ttl`` seconds (a push sent again). Raises BrokerUnavailable."""
+    async def publish(self, events: Sequence[Outgoing]) -> list[str | None]:
+        """Log and send encoded events, all or none; each one's cursor, or None for an event
+        whose dedupe key was seen within its ttl (a push sent again). Raises BrokerUnavailable."""
 
     @abstractmethod
     def listen(self) -> AsyncIterator[tuple[str, bytes]]:

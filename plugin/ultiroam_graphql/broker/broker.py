@@ -6,11 +6,11 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
-from ..errors import SubscriptionOverflow, UltiroamError
+from ..errors import BrokerUnavailable, SubscriptionOverflow, UltiroamError
 from ..events import Event, EventDecodeError
-from .base import Backend
+from .base import Backend, Outgoing
 from .cursors import cursor_key
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,10 @@ DEFAULT_SUBSCRIBER_BUFFER = 1000
 DEFAULT_DEDUPE_SECONDS = 600.0
 INBOX_DEDUPE_SECONDS = 7 * 24 * 3600.0
 """A received SMS reaches subscribers once, whether pushed or polled, for a week at least."""
+REPEATABLE_KINDS = frozenset({"ussd", "device", "exception_info"})
+"""Kinds whose identical events may really happen twice: only quick re-sends are dropped."""
+RESEND_SECONDS = 30.0
+READER_RESTART_SECONDS = 1.0
 _CLOSED = object()
 
 
@@ -40,11 +44,14 @@ class Subscription:
         self._failure: UltiroamError | None = None
         self._closed = False
         self._held: deque[Event] | None = None
+        self._floor: tuple[int, int] | None = None  # the last replayed cursor
 
     def offer(self, event: Event) -> None:
         """Called by the reader: never blocks."""
         if self._failure or self._closed or not self.accept(event):
             return
+        if self._floor is not None and event.cursor and cursor_key(event.cursor) <= self._floor:
+            return  # the replay gave it already
         if self._held is not None:
             if len(self._held) >= self.maxsize:
                 self.fail(SubscriptionOverflow(self.maxsize))
@@ -68,10 +75,9 @@ class Subscription:
     def release(self, replayed_up_to: str) -> None:
         """Go live: the events held aside that come after the replay, then everything new."""
         held, self._held = self._held or deque(), None
-        last = cursor_key(replayed_up_to)
+        self._floor = cursor_key(replayed_up_to)
         for event in held:
-            if event.cursor is not None and cursor_key(event.cursor) > last:
-                self.offer(event)
+            self.offer(event)
 
     def fail(self, error: UltiroamError) -> None:
         """End the stream with ``error`` once what is queued has been read."""
@@ -137,8 +143,25 @@ class Broker:
 
     async def publish(self, event: Event) -> str | None:
         """Log and send ``event``; its cursor, or None when it was published recently."""
-        ttl = max(self.dedupe_seconds, INBOX_DEDUPE_SECONDS if event.kind == "sms" else 0)
-        return await self.backend.publish(event.encode(), dedupe_key=event.identity, dedupe_ttl=ttl)
+        (cursor,) = await self.publish_all([event])
+        return cursor
+
+    async def publish_all(self, events: Sequence[Event]) -> list[str | None]:
+        """Log and send events together, all or none (one push's worth)."""
+        return await self.backend.publish(
+            [
+                Outgoing(event.encode(), event.identity, self._dedupe_seconds(event))
+                for event in events
+            ]
+        )
+
+    def _dedupe_seconds(self, event: Event) -> float:
+        """How long a copy counts as the gateway sending the same event again."""
+        if event.kind == "sms":
+            return INBOX_DEDUPE_SECONDS
+        if event.kind in REPEATABLE_KINDS:
+            return min(self.dedupe_seconds, RESEND_SECONDS)
+        return self.dedupe_seconds
 
     @contextlib.asynccontextmanager
     async def subscribe(
@@ -171,22 +194,37 @@ class Broker:
         try:
             async for cursor, payload in self.backend.replay(after):
                 last = cursor
-                with contextlib.suppress(EventDecodeError):
+                try:
                     await subscription.put(Event.decode(payload, cursor=cursor))
+                except Exception:  # as live: an event it cannot take is skipped, not fatal
+                    log.warning("broker: skipped a replayed event at %s", cursor, exc_info=True)
         except UltiroamError as exc:
             subscription.fail(exc)
+            return
+        except Exception:
+            log.exception("broker: replay after %s failed", after)
+            subscription.fail(BrokerUnavailable("the broker could not replay the events"))
             return
         subscription.release(last)
 
     async def _read(self) -> None:
-        async for cursor, payload in self.backend.listen():
+        """Fan out forever: a failure is logged and reading starts again, never silently ends."""
+        while True:
             try:
-                event = Event.decode(payload, cursor=cursor)
-            except EventDecodeError as exc:
-                log.warning("broker: skipped a message that is not an event (%s)", exc)
-                continue
-            for subscription in list(self._subscriptions):
-                try:
-                    subscription.offer(event)
-                except Exception:  # a subscriber's filter must not stop the others' feed
-                    log.exception("broker: a subscriber's filter failed on a %s event", event.kind)
+                async for cursor, payload in self.backend.listen():
+                    self._fan_out(cursor, payload)
+            except Exception:
+                log.exception("broker: reading events failed; starting again")
+            await asyncio.sleep(READER_RESTART_SECONDS)
+
+    def _fan_out(self, cursor: str, payload: bytes) -> None:
+        try:
+            event = Event.decode(payload, cursor=cursor)
+        except EventDecodeError as exc:
+            log.warning("broker: skipped a message that is not an event (%s)", exc)
+            return
+        for subscription in list(self._subscriptions):
+            try:
+                subscription.offer(event)
+            except Exception:  # a subscriber's filter must not stop the others' feed
+                log.exception("broker: a subscriber's filter failed on a %s event", event.kind)

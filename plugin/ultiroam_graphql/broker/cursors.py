@@ -6,12 +6,12 @@ import re
 
 from ..errors import BadUserInput
 
-_CURSOR = re.compile(r"^(\d{1,20})-(\d{1,20})$")
+CURSOR = re.compile(r"^(\d{1,20})-(\d{1,20})$")
 
 
 def cursor_key(cursor: str) -> tuple[int, int]:
     """The cursor as a comparable pair; a string that is no cursor is bad input."""
-    match = _CURSOR.match(cursor)
+    match = CURSOR.match(cursor)
     if match is None:
         raise BadUserInput(f"{cursor[:40]!r} is not a cursor (a cursor looks like 1714730400000-0)")
     return int(match[1]), int(match[2])

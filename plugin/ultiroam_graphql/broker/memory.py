@@ -6,10 +6,10 @@ import asyncio
 import collections
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from ..errors import CursorExpired
-from .base import Backend
+from .base import Backend, Outgoing
 from .cursors import cursor_key
 
 DEFAULT_RETENTION_EVENTS = 100_000
@@ -51,16 +51,19 @@ class MemoryBackend(Backend):
     async def disconnect(self) -> None:
         return None
 
-    async def publish(self, payload: bytes, *, dedupe_key: str, dedupe_ttl: float) -> str | None:
+    async def publish(self, events: Sequence[Outgoing]) -> list[str | None]:
+        return [self._publish_one(event) for event in events]
+
+    def _publish_one(self, event: Outgoing) -> str | None:
         now = self._clock()
-        if not self._first_time(dedupe_key, now, dedupe_ttl):
+        if not self._first_time(event.dedupe_key, now, event.dedupe_ttl):
             return None
         self._sequence += 1
-        self._log.append((self._sequence, now, payload))
+        self._log.append((self._sequence, now, event.payload))
         while self._log and self._log[0][1] < now - self._retention_seconds:
             self._log.popleft()
         cursor = self._cursor(self._sequence)
-        self._live.put_nowait((cursor, payload))
+        self._live.put_nowait((cursor, event.payload))
         return cursor
 
     async def listen(self) -> AsyncIterator[tuple[str, bytes]]:
@@ -86,7 +89,9 @@ class MemoryBackend(Backend):
             next(iter(self._seen.values())) <= now or len(self._seen) >= self._seen_limit
         ):
             self._seen.popitem(last=False)
-        if key in self._seen:
+        expires = self._seen.get(key)
+        if expires is not None and expires > now:
             return False
         self._seen[key] = now + ttl
+        self._seen.move_to_end(key)
         return True

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,8 +24,8 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ..errors import BrokerUnavailable, CursorExpired
-from .base import Backend
-from .cursors import cursor_key
+from .base import Backend, Outgoing
+from .cursors import CURSOR, cursor_key
 
 log = logging.getLogger(__name__)
 
@@ -34,24 +35,32 @@ RECONNECT_DELAYS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 PUBLISH = """
-if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[4]) == false then
-  return false
+-- KEYS: stream, channel, then one dedupe key per event
+-- ARGV: max length, oldest id kept, then (payload, dedupe ttl ms) per event
+local cursors = {}
+for i = 3, #KEYS do
+  local payload, ttl = ARGV[2 * (i - 2) + 1], ARGV[2 * (i - 2) + 2]
+  if redis.call('SET', KEYS[i], '1', 'NX', 'PX', ttl) then
+    local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', payload)
+    redis.call('PUBLISH', KEYS[2], id .. ' ' .. payload)
+    cursors[#cursors + 1] = id
+  else
+    cursors[#cursors + 1] = ''
+  end
 end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1])
-redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[3])
-redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[1])
-return id
+redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[2])
+return cursors
 """
 
 
 def redact(url: str) -> str:
-    """The URL without its password, fit for logs and /readyz."""
+    """The URL without its password (in the user part or the query), fit for logs and /readyz."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:***@{netloc.rpartition('@')[2]}"
+    query = re.sub(r"(?i)(password=)[^&]*", r"\1***", parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 class RedisBackend(Backend):
@@ -89,6 +98,7 @@ class RedisBackend(Backend):
         try:
             self._last = await self._newest()  # events from here on reach this process
         except DOWN:
+            self._last = f"{int(time.time() * 1000)}-0"  # catch up from now once reachable
             self._mark(False)  # the reader keeps trying; /readyz says not ready meanwhile
         else:
             self._mark(True)
@@ -96,24 +106,30 @@ class RedisBackend(Backend):
     async def disconnect(self) -> None:
         await self._client.aclose()
 
-    async def publish(self, payload: bytes, *, dedupe_key: str, dedupe_ttl: float) -> str | None:
+    async def publish(self, events: Sequence[Outgoing]) -> list[str | None]:
+        """All events of a push in one script: logged and sent together, or not at all."""
+        if not events:
+            return []
         oldest_kept = f"{int((time.time() - self._retention_seconds) * 1000)}-0"
+        args: list[Any] = [self._retention_events, oldest_kept]
+        for event in events:
+            args += [event.payload, max(int(event.dedupe_ttl * 1000), 1)]
+        keys = [self._stream, self._channel, *(self._seen + e.dedupe_key for e in events)]
         try:
-            cursor = await self._publish(
-                keys=[self._stream, self._channel, self._seen + dedupe_key],
-                args=[payload, self._retention_events, oldest_kept, int(dedupe_ttl * 1000)],
-            )
-        except DOWN as exc:
+            cursors = await self._publish(keys=keys, args=args)
+        except (*DOWN, ResponseError) as exc:  # unreachable, or refusing writes (OOM, READONLY)
             self._mark(False)
-            raise BrokerUnavailable("the broker (Redis) cannot be reached") from exc
+            raise BrokerUnavailable("the broker (Redis) cannot take events now") from exc
         self._mark(True)
-        return _text(cursor) if cursor else None
+        return [_text(cursor) or None for cursor in cursors]
 
     async def listen(self) -> AsyncIterator[tuple[str, bytes]]:
         attempt = 0
         while True:
             pubsub = self._client.pubsub()
             try:
+                if attempt:  # pooled connections from before the outage are dead
+                    await self._client.connection_pool.disconnect()
                 if self._last is None:
                     self._last = await self._newest()
                 await pubsub.subscribe(self._channel)
@@ -129,6 +145,8 @@ class RedisBackend(Backend):
                         continue
                     cursor, _, payload = message["data"].partition(b" ")
                     cursor_text = _text(cursor)
+                    if not CURSOR.match(cursor_text):
+                        continue  # not ours: someone else published on the channel
                     if cursor_key(cursor_text) > cursor_key(self._last):
                         self._last = cursor_text
                         yield cursor_text, payload
@@ -151,8 +169,8 @@ class RedisBackend(Backend):
             raise BrokerUnavailable("the broker (Redis) cannot be reached") from exc
         newest = _text(info.get("last-generated-id") or b"0-0")
         first = info.get("first-entry")
-        trimmed = info.get("entries-added", 0) > info.get("length", 0)  # Redis 7 and later
-        if trimmed and first and after_key < cursor_key(_text(first[0])):
+        if first is None or after_key < cursor_key(_text(first[0])):
+            # trimmed away, or from before Redis lost the stream, or from another stream
             raise CursorExpired("events after it are no longer kept")
         if after_key > cursor_key(newest):
             raise CursorExpired("the broker does not know it")

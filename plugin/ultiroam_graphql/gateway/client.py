@@ -10,8 +10,9 @@ import logging
 import re
 import ssl
 import time
-from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Literal, TypeVar
 
 import httpx
 
@@ -23,7 +24,36 @@ from ..errors import (
     GatewayUnavailable,
 )
 from .auth import make_auth
-from .models import SmsResultQuery, SmsResultRecord, WireError, optional_str, parse_sms_results
+from .calls import CallRecord, parse_call
+from .device import GatewayStatusRecord, parse_gateway_status
+from .models import (
+    DeliveryReportQuery,
+    DeliveryReportRecord,
+    InboxPage,
+    SmsResultQuery,
+    SmsResultRecord,
+    parse_delivery_report,
+    parse_inbox,
+    parse_sms_results,
+)
+from .ports import PORT_INFO_TYPES, PortInfoRecord, parse_port_info
+from .sending import SendSmsReceipt, SendSmsRequest, parse_send_receipt
+from .ussd import (
+    MAX_USSD_BYTES,
+    UssdPortStatus,
+    UssdReplyRecord,
+    parse_ussd_reply,
+    parse_ussd_status,
+)
+from .wire import (
+    WireError,
+    gateway_time_str,
+    optional_str,
+    parse_each,
+    to_gateway_local,
+    wire_int,
+    wire_list,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +61,10 @@ OK = frozenset({200})
 ACCEPTED = frozenset({200, 202})
 AUTH_COOLDOWN = 60.0
 _TRAILING_COMMA = re.compile(r",\s*([\]}])")
+
+QueryValue = str | int | Sequence[int] | Sequence[str] | None
+"""A GET parameter: sequences are sent comma-joined (the comma encoded as %2C), None left out."""
+T = TypeVar("T")
 
 
 class GatewayClient:
@@ -77,11 +111,153 @@ class GatewayClient:
             await self._http.aclose()
 
     async def query_sms_result(self, query: SmsResultQuery) -> list[SmsResultRecord]:
+        """Sending results matching ``query`` (at most 32 numbers)."""
         reply = await self._request("POST", "query_sms_result", json=query.body())
+        return self._parse(
+            "query_sms_result",
+            lambda: parse_sms_results(reply.get("result"), gateway_id=self.id, zone=self.zone),
+        )
+
+    async def send_sms(self, request: SendSmsRequest) -> SendSmsReceipt:
+        """Queue one text to its recipients; 202 only means queued (results come later)."""
+        reply = await self._request("POST", "send_sms", json=request.body(), success=ACCEPTED)
+        return self._parse("send_sms", lambda: parse_send_receipt(reply))
+
+    async def stop_sms(self, task_id: int) -> None:
+        """Stop a sending task; an unknown task is GatewayRejected with code 404 or 486."""
+        await self._request("GET", "stop_sms", params={"task_id": task_id})
+
+    async def query_sms_in_queue(self) -> int:
+        """How many messages wait to be sent."""
+        reply = await self._request("GET", "query_sms_in_queue")
+        return self._parse(
+            "query_sms_in_queue", lambda: wire_int(reply.get("in_queue"), "in_queue")
+        )
+
+    async def query_sms_deliver_status(
+        self, query: DeliveryReportQuery
+    ) -> list[DeliveryReportRecord]:
+        """Delivery reports matching ``query`` (at most 32 numbers)."""
+        reply = await self._request("POST", "query_sms_deliver_status", json=query.body())
+        return self._parse(
+            "query_sms_deliver_status",
+            lambda: parse_each(
+                reply.get("result"),
+                parse_delivery_report,
+                "result",
+                gateway_id=self.id,
+                zone=self.zone,
+            ),
+        )
+
+    async def query_incoming_sms(
+        self, *, after_id: int = 0, ports: Sequence[int] | None = None
+    ) -> InboxPage:
+        """Received messages with an id above ``after_id``, never marking any as read."""
+        params: dict[str, QueryValue] = {"flag": "all", "incoming_sms_id": after_id, "port": ports}
+        reply = await self._request("GET", "query_incoming_sms", params=params)
+        return self._parse(
+            "query_incoming_sms", lambda: parse_inbox(reply, gateway_id=self.id, zone=self.zone)
+        )
+
+    async def get_port_info(self, ports: Sequence[int] | None = None) -> list[PortInfoRecord]:
+        """The SIM and radio state of ``ports`` (all ports when None)."""
+        params: dict[str, QueryValue] = {"info_type": PORT_INFO_TYPES, "port": ports}
+        reply = await self._request("GET", "get_port_info", params=params)
+        return self._parse(
+            "get_port_info",
+            lambda: parse_each(
+                reply.get("info"), parse_port_info, "info", gateway_id=self.id, zone=self.zone
+            ),
+        )
+
+    async def set_port_info(
+        self, *, port: int, action: str, param: str | None = None, number: str | None = None
+    ) -> None:
+        """Act on one port (``reset``, ``power``, ``slot``, ``lock``, ``CallForward``...).
+
+        ``reset`` is sent with ``param=1`` when none is given: some firmware ignores it without.
+        ``number`` is the forwarding target of ``CallForward``.
+        """
+        if action == "reset" and param is None:
+            param = "1"
+        params: dict[str, QueryValue] = {
+            "port": port,
+            "action": action,
+            "param": param,
+            "number": number,
+        }
+        await self._request("GET", "set_port_info", params=params)
+
+    async def send_ussd(
+        self, *, ports: Sequence[int], text: str, command: Literal["send", "cancel"] = "send"
+    ) -> list[UssdPortStatus]:
+        """Send (or cancel) one USSD code on every port in ``ports``; each port's own status.
+
+        The call succeeds with 202 even when some ports did not send (486 busy, 503 not
+        registered): check each status.
+        """
+        if not ports:
+            raise ValueError("send_ussd needs at least one port")
+        if command not in ("send", "cancel"):
+            raise ValueError("command must be 'send' or 'cancel'")
+        if command == "send" and not text:
+            raise ValueError("send_ussd needs a text to send")
+        if len(text.encode()) > MAX_USSD_BYTES:
+            raise ValueError(f"the USSD text is longer than {MAX_USSD_BYTES} bytes")
+        body = {"port": list(ports), "command": command, "text": text}
+        reply = await self._request("POST", "send_ussd", json=body, success=ACCEPTED)
+        return self._parse(
+            "send_ussd",
+            lambda: [parse_ussd_status(item) for item in wire_list(reply.get("result"), "result")],
+        )
+
+    async def query_ussd_reply(self, ports: Sequence[int]) -> list[UssdReplyRecord]:
+        """The last USSD reply on each of ``ports``; ports with no reply yet are left out."""
+        if not ports:
+            raise ValueError("query_ussd_reply needs at least one port")
+        reply = await self._request("GET", "query_ussd_reply", params={"port": ports})
+        replies = self._parse(
+            "query_ussd_reply",
+            lambda: parse_each(
+                reply.get("reply"), parse_ussd_reply, "reply", gateway_id=self.id, zone=self.zone
+            ),
+        )
+        return [record for record in replies if record.text.strip()]
+
+    async def get_status(self) -> GatewayStatusRecord:
+        """CPU, memory and flash use; this call has no envelope."""
+        reply = await self._request("POST", "get_status", json=["performance"], envelope=False)
+        return self._parse("get_status", lambda: parse_gateway_status(reply))
+
+    async def get_cdr(
+        self,
+        *,
+        ports: Sequence[int] | None = None,
+        time_after: datetime | None = None,
+        time_before: datetime | None = None,
+    ) -> list[CallRecord]:
+        """Call detail records; naive times are gateway-local, aware ones are converted."""
+        body: dict[str, Any] = {}
+        if ports is not None:
+            body["port"] = list(ports)
+        if time_after is not None:
+            body["time_after"] = gateway_time_str(to_gateway_local(time_after, self.zone))
+        if time_before is not None:
+            body["time_before"] = gateway_time_str(to_gateway_local(time_before, self.zone))
+        reply = await self._request("POST", "get_cdr", json=body)
+        records = reply.get("cdr") if reply.get("cdr") is not None else reply.get("info")
+        return self._parse(
+            "get_cdr",
+            lambda: parse_each(records, parse_call, "cdr", gateway_id=self.id, zone=self.zone),
+        )
+
+    def _parse(self, name: str, parse: Callable[[], T]) -> T:
+        """``parse()``, with a reply of the wrong shape reported as a protocol error."""
         try:
-            return parse_sms_results(reply.get("result"), gateway_id=self.id, zone=self.zone)
+            return parse()
         except WireError as exc:
-            raise GatewayProtocolError(self.id, f"query_sms_result: {exc}") from exc
+            raise GatewayProtocolError(self.id, f"{name}: {exc}") from exc
 
     async def _request(
         self,
@@ -89,18 +265,38 @@ class GatewayClient:
         name: str,
         *,
         json: Any = None,
-        params: Mapping[str, str] | None = None,
+        params: Mapping[str, QueryValue] | None = None,
         success: Collection[int] = OK,
+        envelope: bool = True,
     ) -> dict[str, Any]:
-        """Send one API call and return its envelope, or raise the matching GatewayError."""
+        """Send one API call and return its envelope, or raise the matching GatewayError.
+
+        ``params`` become the query string (sequences comma-joined, None left out);
+        ``envelope=False`` is for the one call that answers a bare JSON object (``get_status``).
+        """
+        query = _query(params)
         async with self._slots:
             if not self._logged_in:
                 async with self._first_login:  # one login for all callers, never one each
                     if not self._logged_in:
-                        response = await self._send(method, name, json=json, params=params)
-                        return self._envelope(name, response, success)
-            response = await self._send(method, name, json=json, params=params)
-        return self._envelope(name, response, success)
+                        response = await self._send(method, name, json=json, params=query)
+                        return self._reply(name, response, success, envelope)
+            response = await self._send(method, name, json=json, params=query)
+        return self._reply(name, response, success, envelope)
+
+    def _reply(
+        self, name: str, response: httpx.Response, success: Collection[int], envelope: bool
+    ) -> dict[str, Any]:
+        if envelope:
+            return self._envelope(name, response, success)
+        if response.status_code in (502, 503, 504):
+            raise GatewayUnavailable(self.id, f"{name}: HTTP {response.status_code}")
+        reply = _decode(response.content)
+        if reply is None:
+            raise GatewayProtocolError(
+                self.id, f"{name}: HTTP {response.status_code} reply is not a JSON object"
+            )
+        return reply
 
     async def _send(
         self, method: str, name: str, *, json: Any, params: Mapping[str, str] | None
@@ -149,7 +345,8 @@ class GatewayClient:
                 self.id,
                 f"{name}: HTTP {response.status_code} reply is not the documented JSON envelope",
             )
-        if sn := optional_str(envelope.get("sn"), "sn"):
+        sn = envelope.get("sn")
+        if isinstance(sn, str) and (sn := optional_str(sn, "sn")):
             self.sn = sn
         try:
             code = int(str(envelope["error_code"]).strip())
@@ -162,6 +359,21 @@ class GatewayClient:
                 self.id, f"{name}: the gateway answered error_code {code}", gateway_error_code=code
             )
         return envelope
+
+
+def _query(params: Mapping[str, QueryValue] | None) -> dict[str, str] | None:
+    """Query parameters as text: arrays comma-joined, as the manual wants; None left out."""
+    if params is None:
+        return None
+    query: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, (str, int)):
+            query[key] = str(value)
+        else:
+            query[key] = ",".join(str(item) for item in value)
+    return query
 
 
 def _decode(content: bytes) -> dict[str, Any] | None:

@@ -1,24 +1,50 @@
-"""Gateway wire shapes parsed once, at the edge, into frozen records.
+"""SMS wire shapes parsed once, at the edge, into frozen records; the queries that ask for them.
 
-The device's JSON is lenient in practice (stray white space in numbers and keys, ``<NULL>`` IMSIs,
-missing ``sn`` or optional fields, local times without a zone); everything here turns it into
-typed values with zone-aware times, or raises :class:`WireError` for a reply that cannot be read.
+Every record that can cross the broker turns into plain JSON data with :func:`record_data` and
+back with :func:`record_from_data`. The lenient value readers live in :mod:`.wire`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+import functools
+import types
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-MAX_NUMBERS_PER_QUERY = 32
-MAX_NUMBER_BYTES = 24
-GATEWAY_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-_GATEWAY_TIME = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*(\d{2}):(\d{2}):(\d{2})\s*$")
-_NULLS = frozenset({"", "<NULL>", "NULL"})
+from .calls import CallRecord
+from .device import DeviceRecord, ExceptionRecord
+from .ports import PortInfoRecord, RegistrationRecord
+from .sending import (
+    MAX_RECIPIENTS_PER_SEND,
+    MAX_TEXT_BYTES,
+    SendSmsReceipt,
+    SendSmsRequest,
+    SmsRecipient,
+    parse_send_receipt,
+)
+from .ussd import UssdReplyRecord
+from .wire import (
+    GATEWAY_TIME_FORMAT,
+    MAX_NUMBER_BYTES,
+    MAX_NUMBERS_PER_QUERY,
+    WireError,
+    clean_keys,
+    fields,
+    gateway_time_str,
+    optional_int,
+    optional_str,
+    parse_each,
+    parse_gateway_time,
+    to_gateway_local,
+    wire_int,
+    wire_str,
+)
+
 SMS_STATUSES = frozenset({"FAILED", "SENDING", "SENT_OK", "DELIVERED"})
 UNKNOWN_STATUS = "UNKNOWN"
 
@@ -27,10 +53,6 @@ def status_kind(raw: str) -> str:
     """The status as one of SMS_STATUSES, or UNKNOWN for one this version does not know."""
     status = raw.upper()
     return status if status in SMS_STATUSES else UNKNOWN_STATUS
-
-
-class WireError(ValueError):
-    """A reply or push that does not have the documented shape."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +71,19 @@ class SmsResultRecord:
     imsi: str | None
 
 
+def _filter_body(
+    what: str, numbers: tuple[str, ...] | None, ports: tuple[int, ...] | None
+) -> dict[str, Any]:
+    if numbers is not None and len(numbers) > MAX_NUMBERS_PER_QUERY:
+        raise ValueError(f"at most {MAX_NUMBERS_PER_QUERY} numbers per {what} call")
+    body: dict[str, Any] = {}
+    if numbers is not None:
+        body["number"] = list(numbers)
+    if ports is not None:
+        body["port"] = list(ports)
+    return body
+
+
 @dataclass(frozen=True, slots=True)
 class SmsResultQuery:
     """The filters of one ``query_sms_result`` call; times are gateway-local, without a zone."""
@@ -61,13 +96,7 @@ class SmsResultQuery:
 
     def body(self) -> dict[str, Any]:
         """The request body exactly as the manual gives it; absent filters are left out."""
-        if self.numbers is not None and len(self.numbers) > MAX_NUMBERS_PER_QUERY:
-            raise ValueError(f"at most {MAX_NUMBERS_PER_QUERY} numbers per query_sms_result call")
-        body: dict[str, Any] = {}
-        if self.numbers is not None:
-            body["number"] = list(self.numbers)
-        if self.ports is not None:
-            body["port"] = list(self.ports)
+        body = _filter_body("query_sms_result", self.numbers, self.ports)
         if self.user_ids is not None:
             body["user_id"] = list(self.user_ids)
         if self.time_after is not None:
@@ -77,91 +106,48 @@ class SmsResultQuery:
         return body
 
 
-def to_gateway_local(value: datetime, zone: ZoneInfo) -> datetime:
-    """A naive time is already gateway-local; an aware one is converted to the gateway's clock."""
-    if value.tzinfo is None:
-        return value
-    return value.astimezone(zone).replace(tzinfo=None)
+@dataclass(frozen=True, slots=True)
+class DeliveryReportQuery:
+    """The filters of one ``query_sms_deliver_status`` call (no user ids: the device has none).
 
+    Times are gateway-local, without a zone (see :func:`to_gateway_local`).
+    """
 
-def parse_gateway_time(value: object, zone: ZoneInfo) -> datetime:
-    """``YYYY-MM-DD HH:MM:SS`` in the gateway's zone (also without the space, as PDFs print it)."""
-    match = _GATEWAY_TIME.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise WireError(f"time {value!r} is not YYYY-MM-DD HH:MM:SS")
-    try:
-        return datetime(*(int(part) for part in match.groups()), tzinfo=zone)  # type: ignore[misc]
-    except ValueError as exc:
-        raise WireError(f"time {value!r} is not a valid date") from exc
+    numbers: tuple[str, ...] | None = None
+    ports: tuple[int, ...] | None = None
+    time_after: datetime | None = None
+    time_before: datetime | None = None
 
-
-def clean_keys(item: Mapping[str, Any]) -> dict[str, Any]:
-    """Keys with white space removed: the manual's own examples carry ``"ref_i d"``."""
-    return {re.sub(r"\s+", "", key): value for key, value in item.items()}
-
-
-def wire_int(value: object, name: str) -> int:
-    """An integer that may arrive as a string with stray white space."""
-    if isinstance(value, bool):
-        raise WireError(f"{name} is not an integer: {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-        return int(value)
-    raise WireError(f"{name} is not an integer: {value!r}")
-
-
-def wire_str(value: object, name: str) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    if not isinstance(value, str):
-        raise WireError(f"{name} is not a string: {value!r}")
-    return value.strip()
-
-
-def optional_str(value: object, name: str) -> str | None:
-    """A string, or None for absent, empty and the device's ``<NULL>``."""
-    if value is None:
-        return None
-    text = wire_str(value, name)
-    return None if text in _NULLS else text
-
-
-def optional_int(value: object, name: str) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return wire_int(value, name)
+    def body(self) -> dict[str, Any]:
+        """The request body exactly as the manual gives it; absent filters are left out."""
+        body = _filter_body("query_sms_deliver_status", self.numbers, self.ports)
+        if self.time_after is not None:
+            body["time_after"] = gateway_time_str(self.time_after)
+        if self.time_before is not None:
+            body["time_before"] = gateway_time_str(self.time_before)
+        return body
 
 
 def parse_sms_result(item: object, *, gateway_id: str, zone: ZoneInfo) -> SmsResultRecord:
-    if not isinstance(item, Mapping):
-        raise WireError(f"result element is not an object: {item!r}")
-    fields = clean_keys(item)
-    for required in ("port", "number", "time", "status"):
-        if required not in fields:
-            raise WireError(f"result element has no {required!r}")
-    count = optional_int(fields.get("count"), "count")
-    succ_count = optional_int(fields.get("succ_count"), "succ_count")
+    item = fields(item, ("port", "number", "time", "status"), "result")
+    count = optional_int(item.get("count"), "count")
+    succ_count = optional_int(item.get("succ_count"), "succ_count")
     return SmsResultRecord(
         gateway_id=gateway_id,
-        port=wire_int(fields["port"], "port"),
-        number=wire_str(fields["number"], "number"),
-        user_id=optional_int(fields.get("user_id"), "user_id"),
-        time=parse_gateway_time(fields["time"], zone),
-        status=wire_str(fields["status"], "status"),
+        port=wire_int(item["port"], "port"),
+        number=wire_str(item["number"], "number"),
+        user_id=optional_int(item.get("user_id"), "user_id"),
+        time=parse_gateway_time(item["time"], zone),
+        status=wire_str(item["status"], "status"),
         count=count if count is not None else 1,
         succ_count=succ_count if succ_count is not None else 0,
-        ref_id=optional_int(fields.get("ref_id"), "ref_id") or 0,
-        imsi=optional_str(fields.get("imsi"), "imsi"),
+        ref_id=optional_int(item.get("ref_id"), "ref_id") or 0,
+        imsi=optional_str(item.get("imsi"), "imsi"),
     )
 
 
 def parse_sms_results(items: object, *, gateway_id: str, zone: ZoneInfo) -> list[SmsResultRecord]:
-    if items is None:
-        return []
-    if not isinstance(items, Sequence) or isinstance(items, (str, bytes)):
-        raise WireError("result is not a list")
-    return [parse_sms_result(item, gateway_id=gateway_id, zone=zone) for item in items]
+    return parse_each(items, parse_sms_result, "result", gateway_id=gateway_id, zone=zone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,62 +182,175 @@ class IncomingSmsRecord:
     imsi: str | None
 
 
-def _fields(item: object, required: tuple[str, ...], what: str) -> dict[str, Any]:
-    if not isinstance(item, Mapping):
-        raise WireError(f"{what} element is not an object: {item!r}"[:200])
-    fields = clean_keys(item)
-    for name in required:
-        if name not in fields:
-            raise WireError(f"{what} element has no {name!r}")
-    return fields
+@dataclass(frozen=True, slots=True)
+class InboxPage:
+    """One ``query_incoming_sms`` answer: the messages and the device's read/unread counts."""
+
+    messages: tuple[IncomingSmsRecord, ...]
+    read: int | None
+    unread: int | None
 
 
 def parse_delivery_report(item: object, *, gateway_id: str, zone: ZoneInfo) -> DeliveryReportRecord:
-    fields = _fields(item, ("port", "number", "time", "status_code"), "delivery report")
+    item = fields(item, ("port", "number", "time", "status_code"), "delivery report")
     return DeliveryReportRecord(
         gateway_id=gateway_id,
-        port=wire_int(fields["port"], "port"),
-        number=wire_str(fields["number"], "number"),
-        time=parse_gateway_time(fields["time"], zone),
-        ref_id=optional_int(fields.get("ref_id"), "ref_id") or 0,
-        status_code=wire_int(fields["status_code"], "status_code"),
-        imsi=optional_str(fields.get("imsi"), "imsi"),
+        port=wire_int(item["port"], "port"),
+        number=wire_str(item["number"], "number"),
+        time=parse_gateway_time(item["time"], zone),
+        ref_id=optional_int(item.get("ref_id"), "ref_id") or 0,
+        status_code=wire_int(item["status_code"], "status_code"),
+        imsi=optional_str(item.get("imsi"), "imsi"),
     )
 
 
 def parse_incoming_sms(item: object, *, gateway_id: str, zone: ZoneInfo) -> IncomingSmsRecord:
-    fields = _fields(item, ("incoming_sms_id", "port", "number", "timestamp"), "incoming SMS")
-    text = fields.get("text")
+    item = fields(item, ("incoming_sms_id", "port", "number", "timestamp"), "incoming SMS")
+    text = item.get("text")
     return IncomingSmsRecord(
         gateway_id=gateway_id,
-        id=wire_int(fields["incoming_sms_id"], "incoming_sms_id"),
-        port=wire_int(fields["port"], "port"),
-        number=wire_str(fields["number"], "number"),
-        smsc=optional_str(fields.get("smsc"), "smsc"),
-        received_at=parse_gateway_time(fields["timestamp"], zone),
+        id=wire_int(item["incoming_sms_id"], "incoming_sms_id"),
+        port=wire_int(item["port"], "port"),
+        number=wire_str(item["number"], "number"),
+        smsc=optional_str(item.get("smsc"), "smsc"),
+        received_at=parse_gateway_time(item["timestamp"], zone),
         text=text if isinstance(text, str) else "",
-        imsi=optional_str(fields.get("imsi"), "imsi"),
+        imsi=optional_str(item.get("imsi"), "imsi"),
     )
 
 
-Record = SmsResultRecord | DeliveryReportRecord | IncomingSmsRecord
-_TIME_FIELDS = frozenset({"time", "received_at"})
+def parse_inbox(reply: Mapping[str, Any], *, gateway_id: str, zone: ZoneInfo) -> InboxPage:
+    """A ``query_incoming_sms`` envelope: ``sms``, ``read`` and ``unread``."""
+    messages = parse_each(
+        reply.get("sms"), parse_incoming_sms, "sms", gateway_id=gateway_id, zone=zone
+    )
+    return InboxPage(
+        messages=tuple(messages),
+        read=optional_int(reply.get("read"), "read"),
+        unread=optional_int(reply.get("unread"), "unread"),
+    )
+
+
+Record = (
+    SmsResultRecord
+    | DeliveryReportRecord
+    | IncomingSmsRecord
+    | UssdReplyRecord
+    | RegistrationRecord
+    | CallRecord
+    | DeviceRecord
+    | ExceptionRecord
+    | PortInfoRecord
+)
+"""Every record that can cross the broker (and port state, which may be cached)."""
+R = TypeVar(
+    "R",
+    SmsResultRecord,
+    DeliveryReportRecord,
+    IncomingSmsRecord,
+    UssdReplyRecord,
+    RegistrationRecord,
+    CallRecord,
+    DeviceRecord,
+    ExceptionRecord,
+    PortInfoRecord,
+)
 
 
 def record_data(record: Record) -> dict[str, Any]:
-    """A record as plain JSON data (times in ISO 8601 with their offset), without its gateway."""
-    data = {name: getattr(record, name) for name in record.__slots__ if name != "gateway_id"}
-    return {k: v.isoformat() if k in _TIME_FIELDS else v for k, v in data.items()}
-
-
-R = TypeVar("R", SmsResultRecord, DeliveryReportRecord, IncomingSmsRecord)
+    """A record as plain JSON data (times in ISO 8601 with their offset, tuples as lists),
+    without its gateway."""
+    return {
+        field.name: _plain(getattr(record, field.name))
+        for field in dataclass_fields(record)
+        if field.name != "gateway_id"
+    }
 
 
 def record_from_data(cls: type[R], gateway_id: str, data: Mapping[str, Any]) -> R:
-    """The inverse of :func:`record_data`."""
-    values = {
-        name: datetime.fromisoformat(data[name]) if name in _TIME_FIELDS else data[name]
-        for name in cls.__slots__
-        if name != "gateway_id"
-    }
+    """The inverse of :func:`record_data`; a missing field that may be None is None."""
+    values: dict[str, Any] = {}
+    for name, (thaw, optional) in _thawers(cls).items():
+        if name not in data and optional:
+            values[name] = None
+        else:
+            values[name] = thaw(data[name])
     return cls(gateway_id=gateway_id, **values)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _frozen(value: object) -> object:
+    return tuple(_frozen(item) for item in value) if isinstance(value, list) else value
+
+
+def _time(value: object) -> object:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _same(value: object) -> object:
+    return value
+
+
+@functools.cache
+def _thawers(cls: type) -> dict[str, tuple[Any, bool]]:
+    """For each field but the gateway: how to read its plain value, and whether it may be None."""
+    hints = typing.get_type_hints(cls)
+    thawers: dict[str, tuple[Any, bool]] = {}
+    for field in dataclass_fields(cls):
+        if field.name == "gateway_id":
+            continue
+        hint = hints[field.name]
+        members = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        if datetime in members:
+            thaw = _time
+        elif any(typing.get_origin(member) is tuple for member in members):
+            thaw = _frozen
+        else:
+            thaw = _same
+        thawers[field.name] = (thaw, type(None) in members)
+    return thawers
+
+
+__all__ = [
+    "GATEWAY_TIME_FORMAT",
+    "MAX_NUMBERS_PER_QUERY",
+    "MAX_NUMBER_BYTES",
+    "MAX_RECIPIENTS_PER_SEND",
+    "MAX_TEXT_BYTES",
+    "SMS_STATUSES",
+    "UNKNOWN_STATUS",
+    "DeliveryReportQuery",
+    "DeliveryReportRecord",
+    "InboxPage",
+    "IncomingSmsRecord",
+    "Record",
+    "SendSmsReceipt",
+    "SendSmsRequest",
+    "SmsRecipient",
+    "SmsResultQuery",
+    "SmsResultRecord",
+    "WireError",
+    "clean_keys",
+    "optional_int",
+    "optional_str",
+    "parse_delivery_report",
+    "parse_gateway_time",
+    "parse_inbox",
+    "parse_incoming_sms",
+    "parse_send_receipt",
+    "parse_sms_result",
+    "parse_sms_results",
+    "record_data",
+    "record_from_data",
+    "status_kind",
+    "to_gateway_local",
+    "wire_int",
+    "wire_str",
+]

@@ -10,18 +10,22 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from ..broker import Broker
-from ..errors import UltiroamError, UnknownGateway
+from ..errors import UltiroamError, Unauthenticated, UnknownGateway
 from ..gateway import GatewayClient
-from .loaders import SmsResultLoader
+from ..outbound import Outbound
+from .loaders import PortInfoLoader, SmsResultLoader
 
 
 @dataclass
 class Context:
-    """Per operation: the gateways, the batching loader, and errors beside the data."""
+    """Per operation: the gateways, the loaders, and errors reported beside the data."""
 
     gateways: Mapping[str, GatewayClient]
     broker: Broker
     sms_results: SmsResultLoader
+    port_info: PortInfoLoader
+    outbound: Mapping[str, Outbound] = field(default_factory=dict)
+    mutations_allowed: bool = False
     request: Any = None
     response: Any = None
     connection_params: Any = None  # a WebSocket's connection_init payload
@@ -31,7 +35,15 @@ class Context:
     def create(
         cls, gateways: Mapping[str, GatewayClient], broker: Broker, **kwargs: Any
     ) -> Context:
-        return cls(gateways, broker, SmsResultLoader(gateways), **kwargs)
+        return cls(gateways, broker, SmsResultLoader(gateways), PortInfoLoader(), **kwargs)
+
+    def allow_mutation(self) -> None:
+        """Sending costs money and reaches phones: refuse unless the server says yes."""
+        if not self.mutations_allowed:
+            raise Unauthenticated(
+                "Mutations need [server] api_tokens (and a token), or "
+                "allow_unauthenticated_mutations = true"
+            )
 
     def gateway(self, gateway_id: str) -> GatewayClient:
         try:

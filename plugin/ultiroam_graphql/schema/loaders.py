@@ -1,4 +1,4 @@
-"""The per-operation loader: Strawberry's DataLoader over the pure planning of ``batching``.
+"""Per-operation loaders: Strawberry's DataLoader over the pure planning of ``batching``.
 
 The DataLoader gathers the ``smsResults`` fields of one execution step; a call already made in
 the same operation serves any later field it covers, whatever its depth in the query.
@@ -13,7 +13,7 @@ from strawberry.dataloader import DataLoader
 
 from ..batching import PlannedCall, SmsResultKey, merged, plan, select
 from ..errors import GatewayError
-from ..gateway import GatewayClient, SmsResultRecord
+from ..gateway import GatewayClient, PortInfoRecord, SmsResultRecord
 
 
 class SmsResultLoader:
@@ -57,3 +57,16 @@ class SmsResultLoader:
                 raise reply
             records.append(reply)
         return merged(records)
+
+
+class PortInfoLoader:
+    """Per operation: one ``get_port_info`` call per gateway, however many ports ask."""
+
+    def __init__(self) -> None:
+        self._calls: dict[str, asyncio.Task[list[PortInfoRecord]]] = {}
+
+    async def load(self, client: GatewayClient, port: int) -> PortInfoRecord | None:
+        task = self._calls.get(client.id)
+        if task is None:
+            task = self._calls[client.id] = asyncio.ensure_future(client.get_port_info())
+        return next((info for info in await task if info.port == port), None)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from strawberry.types import Info
 
+from ..batching import SmsResultKey
 from ..gateway.models import DeliveryReportRecord, IncomingSmsRecord
-from .types import Gateway, Port, from_record
+from .context import Context
+from .types import Gateway, Port, SmsResult, from_record
 
 
 @strawberry.type(description="A status report from the network for one sent message.")
@@ -23,6 +26,28 @@ class DeliveryReport:
     delivered: bool
     imsi: str | None
     cursor: str | None = strawberry.field(default=None, description="Set on subscription events.")
+
+    @strawberry.field(
+        description=(
+            "The sending result this report is about: same port, number and refId, the "
+            "closest in time. Reports for many messages share calls of up to 32 numbers."
+        )
+    )
+    async def result(self, info: Info[Context, None]) -> SmsResult | None:
+        key = SmsResultKey(
+            gateway_id=self.gateway.client.id,
+            numbers=frozenset({self.number}),
+            ports=frozenset({self.port.index}),
+        )
+        candidates = [
+            record
+            for record in await info.context.sms_results.load(key)
+            if record.ref_id == self.ref_id
+        ]
+        if not candidates:
+            return None
+        best = min(candidates, key=lambda record: abs((record.time - self.time).total_seconds()))
+        return SmsResult.from_record(best, self.gateway)
 
     @classmethod
     def from_record(

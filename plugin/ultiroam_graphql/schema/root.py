@@ -9,6 +9,7 @@ from strawberry.types import ExecutionContext
 
 from .errors import ErrorPolicy, log_unexpected
 from .input_check import InputCheck
+from .mutation import Mutation
 from .query import Query
 from .scalars import SCALAR_MAP
 from .subscription import Subscription
@@ -24,6 +25,7 @@ class FacadeSchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     return FacadeSchema(
         query=Query,
+        mutation=Mutation,
         subscription=Subscription,
         extensions=[InputCheck, ErrorPolicy],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),

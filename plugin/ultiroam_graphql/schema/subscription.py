@@ -10,6 +10,8 @@ import strawberry
 from strawberry.types import Info
 
 from ..events import Event, EventKind
+from ..gateway import CallRecord as CallRecordData
+from ..gateway import DeviceRecord, ExceptionRecord, RegistrationRecord, UssdReplyRecord
 from ..gateway.models import (
     DeliveryReportRecord,
     IncomingSmsRecord,
@@ -17,11 +19,12 @@ from ..gateway.models import (
     record_from_data,
 )
 from .context import Context
+from .device import CallRecord, DeviceEvent, GatewayException, PortRegistration, UssdReply
 from .filters import check_filter, check_port
 from .reports import DeliveryReport, IncomingSms
-from .types import FilterArg, Gateway, SmsResult, checked
+from .types import FilterArg, Gateway, SmsResult, checked, from_record
 
-R = TypeVar("R", SmsResultRecord, DeliveryReportRecord, IncomingSmsRecord)
+R = TypeVar("R")
 GatewayIds = list[strawberry.ID] | None
 After = Annotated[
     str | None,
@@ -111,3 +114,70 @@ class Subscription:
             lambda record, zone: wanted is None or record.port in wanted,
         ):
             yield IncomingSms.from_record(record, gateway, cursor=cursor)
+
+    @strawberry.subscription(description="USSD replies the gateways push.")
+    async def ussd_replies(
+        self,
+        info: Info[Context, None],
+        gateway_ids: GatewayIds = None,
+        after: After = None,
+    ) -> AsyncGenerator[UssdReply, None]:
+        async for record, gateway, cursor in _records(
+            info, "ussd", UssdReplyRecord, gateway_ids, after
+        ):
+            yield from_record(UssdReply, record, gateway, cursor=cursor)
+
+    @strawberry.subscription(description="SIMs registering and dropping off (register pushes).")
+    async def port_registrations(
+        self,
+        info: Info[Context, None],
+        gateway_ids: GatewayIds = None,
+        ports: list[int] | None = None,
+        after: After = None,
+    ) -> AsyncGenerator[PortRegistration, None]:
+        wanted = None if ports is None else frozenset(check_port(port) for port in ports)
+        async for record, gateway, cursor in _records(
+            info,
+            "register",
+            RegistrationRecord,
+            gateway_ids,
+            after,
+            lambda record, zone: wanted is None or record.port in wanted,
+        ):
+            yield from_record(PortRegistration, record, gateway, cursor=cursor)
+
+    @strawberry.subscription(description="Answered calls (cdr pushes).")
+    async def call_records(
+        self,
+        info: Info[Context, None],
+        gateway_ids: GatewayIds = None,
+        after: After = None,
+    ) -> AsyncGenerator[CallRecord, None]:
+        async for record, gateway, cursor in _records(
+            info, "cdr", CallRecordData, gateway_ids, after
+        ):
+            yield from_record(CallRecord, record, gateway, cursor=cursor)
+
+    @strawberry.subscription(description="Gateways announcing themselves (device pushes).")
+    async def device_events(
+        self,
+        info: Info[Context, None],
+        gateway_ids: GatewayIds = None,
+        after: After = None,
+    ) -> AsyncGenerator[DeviceEvent, None]:
+        async for record, gateway, cursor in _records(
+            info, "device", DeviceRecord, gateway_ids, after
+        ):
+            yield from_record(DeviceEvent, record, gateway, cursor=cursor)
+
+    @strawberry.subscription(description="What gateways handled on their own (exception_info).")
+    async def gateway_exceptions(
+        self,
+        info: Info[Context, None],
+        gateway_ids: GatewayIds = None,
+        after: After = None,
+    ) -> AsyncGenerator[GatewayException, None]:
+        async for record, gateway, cursor in _records(
+            info, "exception_info", ExceptionRecord, gateway_ids, after
+        ):
+            yield from_record(GatewayException, record, gateway, cursor=cursor)

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import heapq
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
 
-from ..batching import SmsResultKey
-from ..gateway import GatewayClient, SmsResultRecord
+from ..batching import SmsResultKey, chunked
+from ..gateway import DeliveryReportQuery, DeliveryReportRecord, GatewayClient, SmsResultRecord
 from ..gateway.models import status_kind
 from .context import Context
 from .filters import CheckedFilter, check_filter, check_port
+
+if TYPE_CHECKING:
+    from .device import GatewayStatus, PortState
+    from .reports import DeliveryReport, IncomingSms
 
 
 @strawberry.enum(description="Where a message stands, as the gateway reports it.")
@@ -97,6 +103,46 @@ class Gateway:
         check_port(index)
         return Port(gateway=self, index=index) if index < self.client.settings.ports else None
 
+    @strawberry.field(description="Messages waiting to be sent (query_sms_in_queue).")
+    async def queue_length(self) -> int | None:
+        return await self.client.query_sms_in_queue()
+
+    @strawberry.field(description="CPU, memory and flash use (get_status).")
+    async def status(self) -> Annotated[GatewayStatus, strawberry.lazy(DEVICE)] | None:
+        from .device import GatewayStatus
+
+        record = await self.client.get_status()
+        return GatewayStatus(**{name: getattr(record, name) for name in record.__slots__})
+
+    @strawberry.field(
+        description="Delivery reports (query_sms_deliver_status); numbers, ports and times apply."
+    )
+    async def delivery_reports(
+        self, info: Info[Context, None], filter: FilterArg = None
+    ) -> list[Annotated[DeliveryReport, strawberry.lazy(REPORTS)]] | None:
+        from .reports import DeliveryReport
+
+        key = checked(filter).key(self.client)
+        if key is None:
+            return []
+        records = await delivery_reports(self.client, key)
+        return [DeliveryReport.from_record(record, self) for record in records]
+
+    @strawberry.field(
+        description=(
+            "Received SMS with an id above afterId (query_incoming_sms with flag=all): "
+            "reading never marks them read on the device."
+        )
+    )
+    async def incoming_sms(
+        self, after_id: int = 0, ports: list[int] | None = None
+    ) -> list[Annotated[IncomingSms, strawberry.lazy(REPORTS)]] | None:
+        from .reports import IncomingSms
+
+        wanted = None if ports is None else sorted({check_port(port) for port in ports})
+        page = await self.client.query_incoming_sms(after_id=max(after_id, 0), ports=wanted)
+        return [IncomingSms.from_record(record, self) for record in page.messages]
+
     @strawberry.field(description="Sending results; null (with an error) when the gateway fails.")
     async def sms_results(
         self, info: Info[Context, None], filter: FilterArg = None
@@ -115,6 +161,15 @@ class Port:
     ) -> list[SmsResult] | None:
         key = checked(filter).key(self.gateway.client, port=self.index)
         return await load_results(info, key)
+
+    @strawberry.field(description="SIM and radio state: one get_port_info call per gateway.")
+    async def state(
+        self, info: Info[Context, None]
+    ) -> Annotated[PortState, strawberry.lazy(DEVICE)] | None:
+        from .device import PortState
+
+        record = await info.context.port_info.load(self.gateway.client, self.index)
+        return None if record is None else PortState.from_record(record)
 
 
 @strawberry.type(description="The sending result of one message.")
@@ -149,6 +204,28 @@ class SmsResult:
 
 
 T = TypeVar("T")
+DEVICE = "ultiroam_graphql.schema.device"
+REPORTS = "ultiroam_graphql.schema.reports"
+
+
+async def delivery_reports(client: GatewayClient, key: SmsResultKey) -> list[DeliveryReportRecord]:
+    """query_sms_deliver_status in calls of at most 32 numbers, merged in the gateway's order."""
+    ports = tuple(sorted(key.ports)) if key.ports is not None else None
+    chunks = [None] if key.numbers is None else chunked(sorted(key.numbers))
+    replies = await asyncio.gather(
+        *(
+            client.query_sms_deliver_status(
+                DeliveryReportQuery(
+                    numbers=numbers,
+                    ports=ports,
+                    time_after=key.time_after,
+                    time_before=key.time_before,
+                )
+            )
+            for numbers in chunks
+        )
+    )
+    return list(heapq.merge(*replies, key=lambda record: record.time))
 
 
 def from_record(
@@ -161,5 +238,9 @@ def from_record(
         for name in record.__slots__
         if name in names and name not in computed and name != "port"
     }
-    port = Port(gateway=gateway, index=record.port)
-    return cls(gateway=gateway, port=port, cursor=cursor, **copied, **computed)
+    if "port" in names:
+        index = getattr(record, "port", None)
+        copied["port"] = None if index is None else Port(gateway=gateway, index=index)
+    if "cursor" in names:
+        copied["cursor"] = cursor
+    return cls(gateway=gateway, **copied, **computed)

@@ -16,6 +16,7 @@ from strawberry.types.unset import UnsetType
 
 from ..broker import Broker
 from ..gateway import GatewayClient
+from ..outbound import Outbound
 from .context import Context
 from .root import build_schema
 
@@ -45,12 +46,16 @@ class GraphQLView(GraphQL[Context, None]):
         broker: Broker,
         *,
         api_tokens: Sequence[str] = (),
+        outbound: Mapping[str, Outbound] | None = None,
+        mutations_allowed: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(build_schema(), **kwargs)
         self.gateways = gateways
         self.broker = broker
         self.api_tokens = tuple(api_tokens)
+        self.outbound = outbound or {}
+        self.mutations_allowed = mutations_allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.api_tokens:
@@ -78,7 +83,14 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context.create(self.gateways, self.broker, request=request, response=response)
+        return Context.create(
+            self.gateways,
+            self.broker,
+            outbound=self.outbound,
+            mutations_allowed=self.mutations_allowed,
+            request=request,
+            response=response,
+        )
 
 
 UNAUTHENTICATED_MESSAGE = "A valid API token is required: Authorization: Bearer <token>"

@@ -1,11 +1,11 @@
-"""The simulated device's HTTP face: lockout, then auth, then the `/api/` endpoints."""
+"""The simulated device's HTTP face: lockout, then auth, then the `/api/` endpoints (and the
+simulator's own `/control/` ones); the endpoints themselves live in `endpoints/`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,40 +17,23 @@ from starlette.routing import Route
 
 from .auth import Authenticator, AuthOutcome, BasicAuthenticator
 from .digest import DigestAuthenticator
+from .endpoints import CONTROL_ENDPOINTS, ENDPOINTS, Endpoint
 from .faults import Fault
 from .gateway import SimulatedGateway
 from .lockout import Lockout
-from .push import PUSH_TIMEOUT, PushSender, PushTracker, push_loop
+from .push import PUSH_TIMEOUT, PushSender, PushTracker, device_body, push_loop
 from .traffic import traffic_loop
-
-Handler = Callable[[Request, SimulatedGateway], Awaitable[Response]]
 
 LOCKED_OUT_TEXT = "forbid to try again"
 NOT_JSON_PAGE = "<html><head><title>Error</title></head><body>Internal Error</body></html>"
 
 
-async def _query_sms_result(request: Request, gateway: SimulatedGateway) -> Response:
-    try:
-        body: object = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        return JSONResponse(gateway.envelope(400))
-    return JSONResponse(gateway.query_sms_result(body))
-
-
-async def _query_sms_in_queue(request: Request, gateway: SimulatedGateway) -> Response:
-    return JSONResponse(gateway.query_sms_in_queue())
-
-
-async def _query_incoming_sms(request: Request, gateway: SimulatedGateway) -> Response:
-    return JSONResponse(gateway.query_incoming_sms(request.query_params))
-
-
-ENDPOINTS: dict[str, tuple[str, Handler]] = {
-    "query_sms_result": ("POST", _query_sms_result),
-    "query_sms_in_queue": ("GET", _query_sms_in_queue),
-    "query_incoming_sms": ("GET", _query_incoming_sms),
-}
-"""Endpoint name under /api/ -> (HTTP method, handler)."""
+def _area(path: str) -> tuple[str, dict[str, Endpoint]] | None:
+    """The path prefix and endpoint table a path belongs to, None outside both."""
+    for prefix, table in (("/api/", ENDPOINTS), ("/control/", CONTROL_ENDPOINTS)):
+        if path.startswith(prefix):
+            return prefix, table
+    return None
 
 
 def _request_target(request: Request) -> str:
@@ -108,7 +91,8 @@ def _lifespan(
                 tracker = PushTracker(gateway)
                 stack.callback(tracker.close)
                 sender = PushSender(gateway, client, push.url)
-                loops.append(push_loop(tracker, sender, push.interval))
+                announce = device_body(gateway)
+                loops.append(push_loop(tracker, sender, push.interval, announce=announce))
             if traffic_interval is not None:
                 loops.append(traffic_loop(gateway, traffic_interval))
             tasks = [asyncio.create_task(loop) for loop in loops]
@@ -143,8 +127,9 @@ def create_simulator_app(
 
     While the app runs (its lifespan), `traffic_interval` adds random traffic every so many
     seconds, and `push_url` makes it POST what changed every `push_interval` seconds, as a
-    device pushes: `sms_result`, `sms_deliver_status` and `sms` bodies. `push_transport`
-    delivers those in-process (tests, the demo) instead of over the network.
+    device pushes: `device` once at the start, then `sms_result`, `sms_deliver_status`, `sms`,
+    `ussd`, `register`, `cdr` and `exception_info` bodies. `push_transport` delivers those
+    in-process (tests, the demo) instead of over the network.
     """
     if traffic_interval is not None and traffic_interval <= 0:
         raise ValueError("traffic_interval must be positive")
@@ -164,7 +149,8 @@ def create_simulator_app(
         if lockout.is_locked(host, now):
             return PlainTextResponse(LOCKED_OUT_TEXT, status_code=403)
         path = request.url.path
-        if not path.startswith("/api/"):
+        area = _area(path)
+        if area is None:
             return PlainTextResponse("Not Found", status_code=404)
         outcome = authenticator.check(
             request.headers.get("authorization"), request.method, _request_target(request), now
@@ -177,18 +163,21 @@ def create_simulator_app(
             return PlainTextResponse(
                 "401 Unauthorized", status_code=401, headers={"WWW-Authenticate": challenge}
             )
-        name = path.removeprefix("/api/")
-        endpoint = ENDPOINTS.get(name)
+        prefix, table = area
+        name = path.removeprefix(prefix)
+        endpoint = table.get(name)
         if endpoint is None:
             return PlainTextResponse("Not Found", status_code=404)
-        method, handler = endpoint
-        if request.method != method:
-            return PlainTextResponse("Method Not Allowed", status_code=405)
-        gateway.calls[name] += 1
-        fault = gateway.take_fault()
-        if fault is not None:
-            return _fault_response(fault, gateway)
-        return await handler(request, gateway)
+        if request.method != endpoint.method:
+            status = endpoint.wrong_method_status
+            text = "Forbidden" if status == 403 else "Method Not Allowed"
+            return PlainTextResponse(text, status_code=status)
+        if table is ENDPOINTS:
+            gateway.calls[name] += 1
+            fault = gateway.take_fault()
+            if fault is not None:
+                return _fault_response(fault, gateway)
+        return await endpoint.handler(request, gateway)
 
     app = Starlette(
         routes=[Route("/{path:path}", handle, methods=["GET", "POST", "PUT", "DELETE", "HEAD"])],

@@ -1,4 +1,10 @@
-"""The simulated device's data and its JSON replies, independent of HTTP."""
+"""The simulated device's data and its JSON replies, independent of HTTP.
+
+The gateway owns the state; the areas beyond sent records and the inbox live in their own
+modules and are reached through it: `ports` (port and SIM state, `set_port_info` actions),
+`ussd` (USSD replies), `call_log` (CDRs), the send dispatcher (tasks), and `timeline`, which
+makes scheduled changes happen and logs the events the push loop sends.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +12,39 @@ import bisect
 import collections
 import random
 import time
-import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
-from . import fake_data
+from . import fake_data, port_data, status, wire
+from .cdr import CallLog, CallRecord, random_call
+from .dispatch import Dispatcher, SendTask
+from .events import DeviceEvent, Timeline
 from .faults import Fault, FaultKind
 from .inbox import Inbox, IncomingRecord, parse_incoming_query
+from .ports import PortBank
 from .query import MAX_PORTS, QueryError, parse_result_filter
-from .record import Fate, SimRecord, wire_time
+from .record import Fate, SimRecord
+from .send_request import SendRequest
+from .ussd import UssdCommand, UssdDesk
+from .wire import PERMANENT_FAILURE_CODES as PERMANENT_FAILURE_CODES
 
 HISTORY_SECONDS = 3600.0
 """The initial records are spread over this many seconds before the creation time."""
 MAX_RECORDS = 100_000
 """Oldest records are forgotten past this, so long-running live traffic stays bounded."""
-PERMANENT_FAILURE_CODES: tuple[int, ...] = (64, 65, 66, 67, 69, 70, 71, 72, 73, 96, 97, 98, 101)
-"""TP-Status values (3GPP TS 23.040) a network reports for a message it gave up on."""
 INCOMING_CHANCE = 0.25
 """Share of traffic bursts that also bring one received SMS."""
+FLAP_CHANCE = 0.03
+"""Share of traffic ticks in which a registered port drops off the network for a few seconds."""
+CALL_CHANCE = 0.08
+"""Share of traffic ticks in which a port finishes a call (answered ones are pushed as `cdr`)."""
+EXCEPTION_CHANCE = 0.01
+"""Share of traffic ticks with an `exception_info` (a failed call makes the port reset)."""
+INITIAL_CALLS = 6
 
 ResultListener = Callable[[SimRecord], None]
+ReplaceListener = Callable[[SimRecord, SimRecord], None]
 
 
 class SimulatedGateway:
@@ -39,7 +58,9 @@ class SimulatedGateway:
         seed: int = 0,
         sn: str | None = "da00-0030-1901-2817",
         initial_results: int = 120,
+        initial_calls: int = INITIAL_CALLS,
         clock: Callable[[], float] = time.time,
+        ip: str = port_data.DEFAULT_IP,
     ) -> None:
         if not 1 <= ports <= MAX_PORTS:
             raise ValueError(f"ports must be within 1..{MAX_PORTS}")
@@ -65,10 +86,35 @@ class SimulatedGateway:
         self._user_ids = fake_data.UserIds(self._rng)
         self._records: list[SimRecord] = []
         self._faults: collections.deque[Fault] = collections.deque()
+        # Each area draws from its own RNG, so one area's use leaves the others' data alone.
+        self.timeline = Timeline()
+        self.ports = PortBank(self._imsis, random.Random(f"ports-{seed}"), self.timeline, clock)
+        self.ussd = UssdDesk(
+            self.ports,
+            self.port_busy,
+            self.timeline,
+            random.Random(f"ussd-{seed}"),
+            clock,
+            self.zone,
+        )
+        self.call_log = CallLog(self.timeline, self.zone)
+        self._replace_listeners: list[ReplaceListener] = []
+        self._dispatcher = Dispatcher(
+            ports, random.Random(f"send-{seed}"), self.add_result, self._replace_record
+        )
+        self._device_rng = random.Random(f"device-{seed}")
+        self._call_rng = random.Random(f"calls-{seed}")
+        self.ip = ip
+        self.mac = port_data.random_mac(random.Random(f"mac-{seed}"))
         now = clock()
         times = sorted(now - self._rng.uniform(0, HISTORY_SECONDS) for _ in range(initial_results))
         for sent_at in times:
             self._add_random(sent_at)
+        ends = sorted(
+            now - self._call_rng.uniform(0, HISTORY_SECONDS) for _ in range(initial_calls)
+        )
+        for ended_at in ends:
+            self.call_log.add(self._random_call(ended_at), event=False)
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -92,9 +138,13 @@ class SimulatedGateway:
         ref_id: int | None = None,
         send_delay: float | None = None,
         delivery_delay: float | None = None,
+        text: str = "",
+        status_report: bool = True,
+        task_id: int | None = None,
     ) -> SimRecord:
         """Record one sent SMS. A missing user_id is stored as 0 (what the device echoes), a
-        missing ref_id continues the port's 8-bit counter, missing delays are drawn at random."""
+        missing ref_id continues the port's 8-bit counter, missing delays are drawn at random.
+        Without `status_report` a message never becomes DELIVERED (fate SENT_OK or FAILED)."""
         if not 0 <= port < self.port_count:
             raise ValueError(f"port must be within 0..{self.port_count - 1}")
         record = SimRecord(
@@ -114,6 +164,9 @@ class SimulatedGateway:
                 if delivery_delay is None
                 else delivery_delay
             ),
+            text=text,
+            status_report=status_report,
+            task_id=task_id,
         )
         self._next_ref[port] = (record.ref_id + record.count) % 256
         bisect.insort_right(self._records, record, key=lambda r: r.sent_at)
@@ -125,13 +178,21 @@ class SimulatedGateway:
 
     def subscribe_results(self, listener: ResultListener) -> Callable[[], None]:
         """Call `listener` with every record added from now on; returns the unsubscribe."""
-        self._result_listeners.append(listener)
+        return _subscribe(self._result_listeners, listener)
 
-        def unsubscribe() -> None:
-            if listener in self._result_listeners:
-                self._result_listeners.remove(listener)
+    def subscribe_replacements(self, listener: ReplaceListener) -> Callable[[], None]:
+        """Call `listener(old, new)` whenever a stored record is replaced (`stop_sms` fails
+        messages still SENDING); returns the unsubscribe."""
+        return _subscribe(self._replace_listeners, listener)
 
-        return unsubscribe
+    def _replace_record(self, old: SimRecord, new: SimRecord) -> None:
+        start = bisect.bisect_left(self._records, old.sent_at, key=lambda r: r.sent_at)
+        for index in range(start, len(self._records)):
+            if self._records[index] is old:
+                self._records[index] = new
+                break
+        for listener in tuple(self._replace_listeners):
+            listener(old, new)
 
     def add_random_results(self, n: int) -> list[SimRecord]:
         """Add `n` messages sent now, with realistic random content (seeded)."""
@@ -142,10 +203,20 @@ class SimulatedGateway:
         """Add 1..max_size random messages sent now (the seeded RNG picks how many)."""
         return self.add_random_results(self._rng.randint(1, max_size))
 
+    def _usable_port(self, port: int) -> int:
+        """`port` if it is registered, else the next registered one (made-up traffic only uses
+        ports that could carry it; no RNG draw, so a seed's data barely moves)."""
+        for step in range(self.port_count):
+            candidate = (port + step) % self.port_count
+            if self.ports[candidate].registered:
+                return candidate
+        return port
+
     def _add_random(self, sent_at: float) -> SimRecord:
         rng = self._rng
+        self.settle()
         return self.add_result(
-            port=rng.randrange(self.port_count),
+            port=self._usable_port(rng.randrange(self.port_count)),
             number=rng.choice(self._numbers),
             user_id=self._user_ids.next(),
             count=fake_data.random_count(rng),
@@ -198,8 +269,9 @@ class SimulatedGateway:
     def add_random_incoming(self) -> IncomingRecord:
         """One received SMS, now, on a random port from a plausible sender (seeded)."""
         rng = self._inbox_rng
+        self.settle()
         return self.add_incoming_sms(
-            port=rng.randrange(self.port_count),
+            port=self._usable_port(rng.randrange(self.port_count)),
             number=fake_data.random_sender(rng, self._numbers),
             text=fake_data.random_incoming_text(rng),
         )
@@ -222,66 +294,21 @@ class SimulatedGateway:
 
     def wire_result(self, record: SimRecord, now: float | None = None) -> dict[str, object]:
         """One record as the device would send it at `now` (default: the clock)."""
-        now = self.clock() if now is None else now
-        return {
-            "port": record.port,
-            "user_id": record.user_id,
-            "number": record.number,
-            "time": record.wire_time(self.zone),
-            "status": record.status(now),
-            "count": record.count,
-            "succ_count": record.succ_count(now),
-            "ref_id": record.ref_id,
-            "imsi": record.imsi,
-        }
+        return wire.wire_result(record, self.zone, self.clock() if now is None else now)
 
     def failure_report_code(self, record: SimRecord) -> int | None:
-        """For a record whose fate is FAILED, the permanent-failure TP-Status the network
-        reports for it, or None for the (about half) that never get a report. A pure function
-        of the record, so every view of the device agrees on it."""
-        if record.fate != "FAILED":
-            return None
-        key = f"{record.port}|{record.number}|{record.sent_at!r}|{record.ref_id}"
-        digest = zlib.crc32(key.encode())
-        if digest % 2:
-            return None
-        return PERMANENT_FAILURE_CODES[(digest // 2) % len(PERMANENT_FAILURE_CODES)]
+        """The permanent-failure TP-Status reported for a FAILED record, or None."""
+        return wire.failure_report_code(record)
 
     def wire_deliver_status(
         self, record: SimRecord, now: float | None = None
     ) -> dict[str, object] | None:
-        """The §3.3 delivery report the device holds for `record` at `now`: status_code 0 once
-        DELIVERED, a permanent-failure code for some FAILED ones, otherwise None."""
-        now = self.clock() if now is None else now
-        status = record.status(now)
-        if status == "DELIVERED":
-            status_code = 0
-        elif status == "FAILED" and (code := self.failure_report_code(record)) is not None:
-            status_code = code
-        else:
-            return None
-        return {
-            "port": record.port,
-            "number": record.number,
-            "time": record.wire_time(self.zone),
-            "ref_id": record.ref_id,
-            "status_code": status_code,
-            "imsi": record.imsi,
-        }
+        """The delivery report the device holds for `record` at `now`, or None."""
+        return wire.wire_deliver_status(record, self.zone, self.clock() if now is None else now)
 
     def wire_incoming(self, message: IncomingRecord, *, imsi: bool = False) -> dict[str, object]:
         """One received SMS as §3.4 lists it; pushes (`imsi=True`) also carry the IMSI."""
-        item: dict[str, object] = {
-            "incoming_sms_id": message.incoming_sms_id,
-            "port": message.port,
-            "number": message.number,
-            "smsc": message.smsc,
-            "timestamp": wire_time(message.received_at, self.zone),
-            "text": message.text,
-        }
-        if imsi:
-            item["imsi"] = message.imsi
-        return item
+        return wire.wire_incoming(message, self.zone, imsi=imsi)
 
     def query_incoming_sms(self, params: Mapping[str, str]) -> dict[str, object]:
         """The reply to `query_incoming_sms` GET parameters; `flag=unread` marks read."""
@@ -303,11 +330,115 @@ class SimulatedGateway:
         result = [self.wire_result(r) for r in self._records if wanted.matches(r, self.zone)]
         return self.envelope(200, result=result)
 
+    def query_sms_deliver_status(self, body: object) -> dict[str, object]:
+        """The reply to a `query_sms_deliver_status` body (§3.3): the filters of
+        `query_sms_result` except `user_id`, which this one does not have."""
+        try:
+            wanted = replace(parse_result_filter(body, self.port_count), user_ids=None)
+        except QueryError as exc:
+            return self.envelope(exc.error_code)
+        now = self.clock()
+        reports = (self.wire_deliver_status(r, now) for r in self._records)
+        result = [
+            report
+            for record, report in zip(self._records, reports, strict=True)
+            if report is not None and wanted.matches(record, self.zone)
+        ]
+        return self.envelope(200, result=result)
+
+    def sms_in_queue(self, now: float | None = None) -> int:
+        """How many messages are still SENDING."""
+        now = self.clock() if now is None else now
+        return sum(1 for r in self._records if r.is_sending(now))
+
     def query_sms_in_queue(self) -> dict[str, object]:
         """The reply to `query_sms_in_queue`: how many messages are still SENDING."""
+        return self.envelope(200, in_queue=self.sms_in_queue())
+
+    # -- ports, sending tasks, USSD, calls: the areas beyond SMS records ------------------------
+
+    def settle(self, now: float | None = None) -> None:
+        """Let scheduled changes (re-registrations, USSD replies) happen up to `now` (default:
+        the clock). Views of port and USSD state settle by themselves."""
+        self.timeline.settle(self.clock() if now is None else now)
+
+    @property
+    def last_event_seq(self) -> int:
+        """The sequence number of the latest device event (0 before the first)."""
+        return self.timeline.last_seq
+
+    def events_since(self, seq: int, now: float | None = None) -> list[DeviceEvent]:
+        """Device events (ussd, register, cdr, exception_info) after `seq`, up to `now`."""
+        self.settle(now)
+        return self.timeline.since(seq)
+
+    def port_busy(self, port: int) -> bool:
+        """An SMS is SENDING on `port` right now."""
         now = self.clock()
-        in_queue = sum(1 for r in self._records if r.status(now) == "SENDING")
-        return self.envelope(200, in_queue=in_queue)
+        return any(r.port == port and r.is_sending(now) for r in self._records)
+
+    def send_sms(self, request: SendRequest) -> SendTask:
+        """Queue a `send_sms` request as a task; QueryError 550 when no asked port is usable."""
+        usable = self.ports.registered(request.ports)
+        if not usable:
+            raise QueryError(550, "no port available for sending")
+        return self._dispatcher.send(request, usable, self.clock())
+
+    def stop_sms(self, task_id: int) -> bool:
+        """Fail the task's messages still SENDING; False if the task is unknown or finished."""
+        return self._dispatcher.stop(task_id, self.clock())
+
+    def task(self, task_id: int) -> SendTask | None:
+        return self._dispatcher.task(task_id)
+
+    def send_ussd(
+        self, ports: Sequence[int], text: str = "", *, command: UssdCommand = "send"
+    ) -> list[tuple[int, int]]:
+        """`send_ussd` on each port: (port, 200 sent | 486 busy | 503 not registered)."""
+        return self.ussd.request(ports, text, command=command)
+
+    def ussd_reply(self, port: int) -> str:
+        """What `query_ussd_reply` shows for `port` now (" " when there is none)."""
+        return self.ussd.reply(port)
+
+    def add_call(self, call: CallRecord) -> None:
+        """Store a finished call; an answered one is also a `cdr` event (pushed) at its end."""
+        self.call_log.add(call)
+
+    def _random_call(self, ended_at: float) -> CallRecord:
+        rng = self._call_rng
+        port = self._usable_port(rng.randrange(self.port_count))
+        sim = self.ports[port].sim
+        peer = rng.choice(self._numbers).strip()
+        own = sim.number if sim else ""
+        return random_call(rng, port=port, own_number=own, peer=peer, ended_at=ended_at)
+
+    def add_random_device_events(self) -> None:
+        """What live traffic does besides SMS (seeded): now and then a call ends, a registered
+        port flaps (down, then up a few seconds later), or a call fails and the port resets."""
+        rng = self._device_rng
+        if rng.random() < CALL_CHANCE:
+            self.add_call(self._random_call(self.clock()))
+        registered = self.ports.registered()
+        if rng.random() < FLAP_CHANCE and registered:
+            self.ports.reset(rng.choice(registered))
+        if rng.random() < EXCEPTION_CHANCE and registered:
+            port = rng.choice(registered)
+            self.emit_exception(port)
+            self.ports.reset(port)
+
+    def emit_exception(self, port: int, kind: str = "call_fail", action: str = "reset") -> None:
+        """Record an `exception_info` event now (pushed as a single object)."""
+        element: dict[str, object] = {"port": port, "type": kind, "action": action}
+        self.timeline.emit(self.clock(), "exception_info", element)
+
+    def wire_device(self, status: str = "power_on") -> dict[str, object]:
+        """The `device` push object (§5), with its upper-case `IP` and `MAC`."""
+        return {"port_number": self.port_count, "IP": self.ip, "MAC": self.mac, "status": status}
+
+    def performance(self) -> dict[str, str]:
+        """`get_status`'s performance section now (all strings)."""
+        return status.performance(self.seed, self.clock())
 
     # -- fault injection ----------------------------------------------------------------------
 
@@ -319,3 +450,15 @@ class SimulatedGateway:
     def take_fault(self) -> Fault | None:
         """The fault for the current request, if one is pending."""
         return self._faults.popleft() if self._faults else None
+
+
+def _subscribe(
+    listeners: list[Callable[..., None]], listener: Callable[..., None]
+) -> Callable[[], None]:
+    listeners.append(listener)
+
+    def unsubscribe() -> None:
+        if listener in listeners:
+            listeners.remove(listener)
+
+    return unsubscribe

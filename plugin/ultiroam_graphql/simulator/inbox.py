@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from .query import MAX_PORTS, QueryError
+from .query import QueryError, comma_ports
 from .record import MAX_NUMBER_BYTES
 
 IncomingFlag = Literal["unread", "read", "all"]
@@ -138,13 +138,9 @@ def parse_incoming_query(params: Mapping[str, str], port_count: int) -> Incoming
     flag = params.get("flag", "").strip() or "unread"
     if flag not in INCOMING_FLAGS:
         raise QueryError(400, f"flag must be one of {', '.join(INCOMING_FLAGS)}")
-    ports: frozenset[int] | None = None
-    raw_ports = params.get("port", "").strip()
-    if raw_ports:
-        items = [p.strip() for p in raw_ports.split(",")]
-        if not all(_UINT.fullmatch(p) for p in items):
-            raise QueryError(400, "port must be a comma-separated list of integers")
-        ports = frozenset(int(p) for p in items)
-        if any(not 0 <= p < min(MAX_PORTS, port_count) for p in ports):
-            raise QueryError(400, "port out of range")
-    return IncomingQuery(after_id=after_id, flag=cast(IncomingFlag, flag), ports=ports)
+    ports = comma_ports(params, "port", port_count)
+    return IncomingQuery(
+        after_id=after_id,
+        flag=cast(IncomingFlag, flag),
+        ports=frozenset(ports) if ports is not None else None,
+    )

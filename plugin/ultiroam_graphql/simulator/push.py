@@ -4,10 +4,11 @@ Three parts, so each can be tested on its own:
 
 - `PushTracker.collect` decides what is due and builds the bodies (no I/O): each record's
   sending result once per status it reaches, a delivery report when one appears, every
-  received SMS once.
+  received SMS once, and every device event (USSD reply, registration change, answered call,
+  exception) once it has happened.
 - `PushSender` POSTs one body as `application/json`, best-effort: a failure is counted and logged
   once, never retried, as nothing says a device retries.
-- `push_loop` ticks: collect, send, sleep.
+- `push_loop` ticks: collect, send, sleep; with `announce` it first pushes `device` (power_on).
 """
 
 from __future__ import annotations
@@ -21,13 +22,37 @@ from typing import Literal
 
 import httpx
 
+from .events import EventKind
 from .gateway import SimulatedGateway
 from .record import SimRecord, Status
 
 log = logging.getLogger(__name__)
 
-PushKind = Literal["sms_result", "sms_deliver_status", "sms"]
-PUSH_KINDS: tuple[PushKind, ...] = ("sms_result", "sms_deliver_status", "sms")
+PushKind = Literal[
+    "device",
+    "sms_result",
+    "sms_deliver_status",
+    "sms",
+    "ussd",
+    "exception_info",
+    "register",
+    "cdr",
+]
+PUSH_KINDS: tuple[PushKind, ...] = (
+    "device",
+    "sms_result",
+    "sms_deliver_status",
+    "sms",
+    "ussd",
+    "exception_info",
+    "register",
+    "cdr",
+)
+"""Every kind, in the order bodies come (`device` only once, first)."""
+EVENT_KINDS: tuple[EventKind, ...] = ("ussd", "exception_info", "register", "cdr")
+SINGLE_OBJECT_KINDS: frozenset[PushKind] = frozenset({"device", "exception_info"})
+"""Kinds whose value is one object (one body per event); the others carry an array, one body
+per kind and tick."""
 PUSH_TIMEOUT = 5.0
 """Seconds before a push counts as failed."""
 OMIT_USER_ID_CHANCE = 0.15
@@ -51,6 +76,18 @@ def push_body(sn: str | None, kind: PushKind, elements: Iterable[object]) -> Pus
     return body
 
 
+def push_object(sn: str | None, kind: PushKind, element: dict[str, object]) -> PushBody:
+    """`{"sn": ..., kind: {...}}` for the single-object kinds (`device`, `exception_info`)."""
+    body: PushBody = {} if sn is None else {"sn": sn}
+    body[kind] = element
+    return body
+
+
+def device_body(gateway: SimulatedGateway, status: str = "power_on") -> PushBody:
+    """The `device` push a gateway sends when it starts pushing."""
+    return push_object(gateway.sn, "device", gateway.wire_device(status))
+
+
 def push_kind(body: PushBody) -> str:
     """The event key of a push body (the key that is not "sn")."""
     return next((key for key in body if key != "sn"), "?")
@@ -62,7 +99,8 @@ class PushTracker:
     Records present when the tracker starts count as already pushed in their current status
     (their later changes are pushed); records added afterwards are pushed from the status they
     are first seen in. A record is forgotten once it has been pushed in its final status, so
-    only messages still on their way are kept. Received SMS are tracked by a high-water mark.
+    only messages still on their way are kept. Received SMS and device events are tracked by
+    high-water marks: those from before the tracker started are not pushed.
     """
 
     def __init__(
@@ -84,7 +122,16 @@ class PushTracker:
             if not record.is_final(now):
                 self._track(record, record.status(now))
         self._last_incoming_id = gateway.last_incoming_id
-        self._unsubscribe = gateway.subscribe_results(self._track)
+        gateway.settle(now)
+        self._last_event_seq = gateway.last_event_seq
+        unsubscribe_results = gateway.subscribe_results(self._track)
+        unsubscribe_replacements = gateway.subscribe_replacements(self._replaced)
+
+        def unsubscribe() -> None:
+            unsubscribe_results()
+            unsubscribe_replacements()
+
+        self._unsubscribe = unsubscribe
 
     @property
     def tracked(self) -> int:
@@ -100,9 +147,16 @@ class PushTracker:
         while len(self._pending) > self._max_tracked:
             del self._pending[next(iter(self._pending))]
 
+    def _replaced(self, old: SimRecord, new: SimRecord) -> None:
+        """A stopped message: watch its new version from the status already pushed."""
+        entry = self._pending.pop(id(old), None)
+        if entry is not None:
+            self._pending[id(new)] = (new, entry[1])
+
     def collect(self, now: float | None = None) -> list[PushBody]:
-        """The bodies to push at `now` (default: the gateway's clock), at most one per kind, in
-        the order sms_result, sms_deliver_status, sms; marks everything returned as pushed."""
+        """The bodies to push at `now` (default: the gateway's clock), in the order of
+        PUSH_KINDS: at most one per list kind, one per `exception_info` event; marks
+        everything returned as pushed."""
         gateway = self._gateway
         now = gateway.clock() if now is None else now
         results: list[dict[str, object]] = []
@@ -126,7 +180,23 @@ class PushTracker:
             ("sms_deliver_status", reports),
             ("sms", [gateway.wire_incoming(m, imsi=True) for m in incoming]),
         )
-        return [push_body(gateway.sn, kind, items) for kind, items in sections if items]
+        bodies = [push_body(gateway.sn, kind, items) for kind, items in sections if items]
+        return bodies + self._event_bodies(now)
+
+    def _event_bodies(self, now: float) -> list[PushBody]:
+        events = self._gateway.events_since(self._last_event_seq, now)
+        if not events:
+            return []
+        self._last_event_seq = events[-1].seq
+        sn = self._gateway.sn
+        bodies: list[PushBody] = []
+        for kind in EVENT_KINDS:
+            elements = [e.element for e in events if e.kind == kind]
+            if kind in SINGLE_OBJECT_KINDS:
+                bodies += [push_object(sn, kind, element) for element in elements]
+            elif elements:
+                bodies.append(push_body(sn, kind, elements))
+        return bodies
 
     def result_element(self, record: SimRecord, now: float) -> dict[str, object]:
         """One `sms_result` element: the §3.2 result, sometimes without `user_id`."""
@@ -189,8 +259,12 @@ async def push_loop(
     interval: float,
     *,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    announce: PushBody | None = None,
 ) -> None:
-    """Every `interval` seconds push what changed since the last tick; runs until cancelled."""
+    """Every `interval` seconds push what changed since the last tick; runs until cancelled.
+    `announce` (the `device` body) is pushed once, before the first tick."""
+    if announce is not None:
+        await send(announce)
     while True:
         await sleep(interval)
         for body in tracker.collect():

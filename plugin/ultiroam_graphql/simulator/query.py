@@ -7,6 +7,7 @@ wrong types or badly formatted times.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from .record import MAX_NUMBER_BYTES, WIRE_TIME_FORMAT, SimRecord
 
 MAX_QUERY_NUMBERS = 32
 MAX_PORTS = 32
+_UINT = re.compile(r"[0-9]+")
 _WIRE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
@@ -52,7 +54,8 @@ class ResultFilter:
         return self.time_before is None or local < self.time_before
 
 
-def _int_list(body: dict[str, object], key: str) -> list[int] | None:
+def int_list(body: dict[str, object], key: str) -> list[int] | None:
+    """`body[key]` as a list of integers, None when absent; QueryError 400 otherwise."""
     if key not in body:
         return None
     value = body[key]
@@ -63,7 +66,31 @@ def _int_list(body: dict[str, object], key: str) -> list[int] | None:
     return value
 
 
-def _numbers(body: dict[str, object]) -> frozenset[str] | None:
+def port_list(body: dict[str, object], key: str, port_count: int) -> list[int] | None:
+    """`body[key]` as a list of ports of this device, None when absent; QueryError 400."""
+    ports = int_list(body, key)
+    if ports is not None and any(not 0 <= p < min(MAX_PORTS, port_count) for p in ports):
+        raise QueryError(400, "port out of range")
+    return ports
+
+
+def comma_ports(params: Mapping[str, str], key: str, port_count: int) -> list[int] | None:
+    """A GET parameter `1,2,3` (commas possibly sent as %2C) as ports of this device, None
+    when absent or empty; QueryError 400 for anything else."""
+    raw = params.get(key, "").strip()
+    if not raw:
+        return None
+    items = [p.strip() for p in raw.split(",")]
+    if not all(_UINT.fullmatch(p) for p in items):
+        raise QueryError(400, f"{key} must be a comma-separated list of integers")
+    ports = [int(p) for p in items]
+    if any(not 0 <= p < min(MAX_PORTS, port_count) for p in ports):
+        raise QueryError(400, "port out of range")
+    return list(dict.fromkeys(ports))
+
+
+def number_list(body: dict[str, object]) -> frozenset[str] | None:
+    """The `number` filter: at most 32 strings (413 beyond), each at most 24 bytes."""
     if "number" not in body:
         return None
     value = body["number"]
@@ -76,7 +103,8 @@ def _numbers(body: dict[str, object]) -> frozenset[str] | None:
     return frozenset(v.strip() for v in value) if value else None
 
 
-def _time(body: dict[str, object], key: str) -> datetime | None:
+def time_field(body: dict[str, object], key: str) -> datetime | None:
+    """`body[key]` as a gateway-local time, None when absent; QueryError 400 otherwise."""
     if key not in body:
         return None
     value = body[key]
@@ -93,17 +121,15 @@ def parse_result_filter(body: object, port_count: int) -> ResultFilter:
     ignored, as firmware tends to do."""
     if not isinstance(body, dict):
         raise QueryError(400, "body must be a JSON object")
-    numbers = _numbers(body)
-    ports = _int_list(body, "port")
-    if ports is not None and any(not 0 <= p < min(MAX_PORTS, port_count) for p in ports):
-        raise QueryError(400, "port out of range")
-    user_ids = _int_list(body, "user_id")
+    numbers = number_list(body)
+    ports = port_list(body, "port", port_count)
+    user_ids = int_list(body, "user_id")
     if user_ids is not None and any(u < 0 for u in user_ids):
         raise QueryError(400, "user_id must be >= 0")
     return ResultFilter(
         numbers=numbers,
         ports=frozenset(ports) if ports else None,
         user_ids=frozenset(user_ids) if user_ids else None,
-        time_after=_time(body, "time_after"),
-        time_before=_time(body, "time_before"),
+        time_after=time_field(body, "time_after"),
+        time_before=time_field(body, "time_before"),
     )

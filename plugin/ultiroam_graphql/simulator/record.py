@@ -7,7 +7,7 @@ background task mutating state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -51,6 +51,13 @@ class SimRecord:
     """Seconds in SENDING before SENT_OK or FAILED."""
     delivery_delay: float
     """Seconds in SENT_OK before DELIVERED (only when fate is DELIVERED)."""
+    text: str = ""
+    """The text as sent (after `#param#` substitution); empty for made-up traffic."""
+    status_report: bool = True
+    """Whether the network sends a status report for it: asked for, and the message reached the
+    network. Without one a message never becomes DELIVERED and has no delivery report."""
+    task_id: int | None = None
+    """The `send_sms` task it belongs to; None for made-up traffic."""
 
     def __post_init__(self) -> None:
         if self.count < 1:
@@ -65,6 +72,8 @@ class SimRecord:
             raise ValueError(f"unknown fate {self.fate!r}")
         if self.send_delay < 0 or self.delivery_delay < 0:
             raise ValueError("delays must be >= 0")
+        if self.fate == "DELIVERED" and not self.status_report:
+            raise ValueError("a message without status report is never DELIVERED")
 
     def status(self, now: float) -> Status:
         """The status the device would report at `now`."""
@@ -92,6 +101,18 @@ class SimRecord:
     def is_final(self, now: float) -> bool:
         """True once the status can no longer change (it has reached the record's fate)."""
         return self.status(now) == self.fate
+
+    def is_sending(self, now: float) -> bool:
+        return self.status(now) == "SENDING"
+
+    def stopped(self, at: float) -> SimRecord:
+        """This record as `stop_sms` at `at` leaves it: FAILED from then on, never reported.
+        Unchanged if it is no longer SENDING at `at`."""
+        if not self.is_sending(at):
+            return self
+        return replace(
+            self, fate="FAILED", send_delay=max(0.0, at - self.sent_at), status_report=False
+        )
 
     def local_time(self, zone: ZoneInfo) -> datetime:
         """Send time on the gateway's wall clock, to the second, without zone (as on the wire)."""

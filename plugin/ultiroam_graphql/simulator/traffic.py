@@ -20,8 +20,10 @@ async def traffic_loop(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> None:
     """Every `interval` seconds add 1-3 random results, and about one burst in four also
-    brings a received SMS; runs until cancelled."""
+    brings a received SMS; now and then a call ends, a port flaps or a call fails (see
+    `SimulatedGateway.add_random_device_events`). Runs until cancelled."""
     while True:
         await sleep(interval)
         gateway.add_random_burst(MAX_BURST)
         gateway.maybe_add_random_incoming(INCOMING_CHANCE)
+        gateway.add_random_device_events()

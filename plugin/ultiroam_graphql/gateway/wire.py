@@ -1,0 +1,136 @@
+"""Lenient readers for the gateway's JSON values, shared by every record.
+
+The device's JSON is sloppy in practice (stray white space in numbers and keys, ``<NULL>``
+strings, numbers sent as strings, local times without a zone); these turn one value into a typed
+one, or raise :class:`WireError` for a value that cannot be read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+MAX_NUMBERS_PER_QUERY = 32
+MAX_NUMBER_BYTES = 24
+GATEWAY_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_GATEWAY_TIME = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*(\d{2}):(\d{2}):(\d{2})\s*$")
+_ZERO_TIME = re.compile(r"^[\s0:-]*$")
+_NULLS = frozenset({"", "<NULL>", "NULL"})
+
+T = TypeVar("T")
+
+
+class WireError(ValueError):
+    """A reply or push that does not have the documented shape."""
+
+
+def to_gateway_local(value: datetime, zone: ZoneInfo) -> datetime:
+    """A naive time is already gateway-local; an aware one is converted to the gateway's clock."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(zone).replace(tzinfo=None)
+
+
+def gateway_time_str(value: datetime) -> str:
+    """A gateway-local (naive) time as the device writes it."""
+    if value.tzinfo is not None:
+        raise ValueError("filter times are gateway-local: convert them with to_gateway_local")
+    return value.strftime(GATEWAY_TIME_FORMAT)
+
+
+def parse_gateway_time(value: object, zone: ZoneInfo) -> datetime:
+    """``YYYY-MM-DD HH:MM:SS`` in the gateway's zone (also without the space, as PDFs print it)."""
+    match = _GATEWAY_TIME.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise WireError(f"time {value!r} is not YYYY-MM-DD HH:MM:SS")
+    try:
+        return datetime(*(int(part) for part in match.groups()), tzinfo=zone)  # type: ignore[misc]
+    except ValueError as exc:
+        raise WireError(f"time {value!r} is not a valid date") from exc
+
+
+def optional_gateway_time(value: object, zone: ZoneInfo) -> datetime | None:
+    """A gateway time, or None for absent, empty, ``<NULL>`` and all-zero (a call not answered)."""
+    if value is None or (isinstance(value, str) and value.strip() in _NULLS):
+        return None
+    if isinstance(value, str) and _ZERO_TIME.match(value):
+        return None
+    return parse_gateway_time(value, zone)
+
+
+def clean_keys(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Keys with white space removed: the manual's own examples carry ``"ref_i d"``."""
+    return {re.sub(r"\s+", "", key): value for key, value in item.items()}
+
+
+def wire_int(value: object, name: str) -> int:
+    """An integer that may arrive as a string with stray white space."""
+    if isinstance(value, bool):
+        raise WireError(f"{name} is not an integer: {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)
+    raise WireError(f"{name} is not an integer: {value!r}")
+
+
+def wire_str(value: object, name: str) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise WireError(f"{name} is not a string: {value!r}")
+    return value.strip()
+
+
+def optional_str(value: object, name: str) -> str | None:
+    """A string, or None for absent, empty and the device's ``<NULL>``."""
+    if value is None:
+        return None
+    text = wire_str(value, name)
+    return None if text in _NULLS else text
+
+
+def optional_int(value: object, name: str) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return wire_int(value, name)
+
+
+def any_str(value: object) -> str:
+    """Any JSON value as text: strings trimmed, anything nested as compact JSON."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def fields(item: object, required: tuple[str, ...], what: str) -> dict[str, Any]:
+    """An element's keys cleaned, after checking it is an object with the ``required`` keys."""
+    if not isinstance(item, Mapping):
+        raise WireError(f"{what} element is not an object: {item!r}"[:200])
+    cleaned = clean_keys(item)
+    for name in required:
+        if name not in cleaned:
+            raise WireError(f"{what} element has no {name!r}")
+    return cleaned
+
+
+def wire_list(items: object, what: str) -> Sequence[object]:
+    """A JSON array; an absent one is empty."""
+    if items is None:
+        return []
+    if not isinstance(items, Sequence) or isinstance(items, (str, bytes)):
+        raise WireError(f"{what} is not a list")
+    return items
+
+
+def parse_each(
+    items: object, parse: Callable[..., T], what: str, *, gateway_id: str, zone: ZoneInfo
+) -> list[T]:
+    """Every element of a JSON array parsed with ``parse``."""
+    return [parse(item, gateway_id=gateway_id, zone=zone) for item in wire_list(items, what)]

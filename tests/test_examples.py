@@ -15,6 +15,7 @@ from tests.support import TOKEN, Facade, serving
 
 from ultiroam_graphql import create_app, load_settings
 from ultiroam_graphql.config import Settings, settings_from_mapping
+from ultiroam_graphql.demo import demo_app
 from ultiroam_graphql.schema import build_schema
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -109,3 +110,12 @@ async def test_the_subscription_client_receives_pushed_results() -> None:
     assert got["userId"] == 2 and got["status"] == "DELIVERED"
     assert got["gateway"] == {"id": "paris"} and got["port"] == {"index": 3}
     await facade.aclose()
+
+
+async def test_the_round_trip_against_the_demo() -> None:
+    async with serving(demo_app(traffic_interval=60)) as server:
+        seen = await _load("round_trip").round_trip(
+            f"http://127.0.0.1:{server.port}", wait_seconds=8
+        )
+    assert seen["sent"]["accepted"] is True
+    assert [m["text"] for m in seen["inbox"]] == ["YES"]

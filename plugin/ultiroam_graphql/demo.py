@@ -19,6 +19,7 @@ from .simulator import SimulatedGateway, create_simulator_app
 DEMO_GATEWAY_ID = "demo"
 DEMO_TIMEZONE = "Europe/Paris"
 DEMO_CREDENTIALS = ("admin", "admin")
+DEVICE_PATH = "/demo-gateway"
 
 
 class _Forward:
@@ -72,6 +73,10 @@ def demo_app(
             lambda: _removed_at_exit(state),
         ],
     )
+    # The simulated device's own API, e.g. to make it receive an SMS:
+    # curl --digest -u admin:admin -d '{"port":1,"number":"+33611111111","text":"hi"}' \
+    #      http://127.0.0.1:8000/demo-gateway/control/incoming_sms
+    facade.app.mount(DEVICE_PATH, device_app)
     return facade.app
 
 

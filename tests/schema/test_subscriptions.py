@@ -287,3 +287,93 @@ async def test_a_cursor_that_cannot_be_resumed_is_an_error(
         message = await receive(ws)
     errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
     assert errors[0]["extensions"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("query", "push", "expected"),
+    [
+        (
+            "ussdReplies { gateway { id } port { index } text }",
+            {"ussd": [{"port": 2, "text": "Your balance is 5.00"}]},
+            {"gateway": {"id": "paris"}, "port": {"index": 2}, "text": "Your balance is 5.00"},
+        ),
+        (
+            "portRegistrations(ports: [3]) { port { index } status iccid imsi sequence }",
+            {
+                "register": [
+                    {
+                        "port": 3,
+                        "iccid": "<NULL>",
+                        "imsi": "<NULL>",
+                        "number": "",
+                        "status": "down",
+                        "sequence": 5,
+                    }
+                ]
+            },
+            {"port": {"index": 3}, "status": "down", "iccid": None, "imsi": None, "sequence": 5},
+        ),
+        (
+            "callRecords { port { index } start duration sourceNumber direction gsmCode }",
+            {
+                "cdr": [
+                    {
+                        "port": 1,
+                        "start_date": "2024-05-03 10:00:00",
+                        "answer_date": "2024-05-03 10:00:05",
+                        "duration": 30,
+                        "source_number": "100",
+                        "destination_number": "0612345678",
+                        "direction": "ip->gsm",
+                        "ip": "192.0.2.5",
+                        "codec": "G.711A",
+                        "hangup": "called",
+                        "gsm_code": 16,
+                        "bcch": "",
+                    }
+                ]
+            },
+            {
+                "port": {"index": 1},
+                "start": "2024-05-03T10:00:00+02:00",
+                "duration": 30,
+                "sourceNumber": "100",
+                "direction": "ip->gsm",
+                "gsmCode": 16,
+            },
+        ),
+        (
+            "deviceEvents { gateway { id } portCount ip mac status }",
+            {
+                "device": {
+                    "port_number": 32,
+                    "IP": "192.0.2.10",
+                    "MAC": "F8-A0-3D-00-00-01",
+                    "status": "power_on",
+                }
+            },
+            {
+                "gateway": {"id": "paris"},
+                "portCount": 32,
+                "ip": "192.0.2.10",
+                "mac": "F8-A0-3D-00-00-01",
+                "status": "power_on",
+            },
+        ),
+        (
+            "gatewayExceptions { port { index } type action }",
+            {"exception_info": {"port": 4, "type": "call_fail", "action": "reset"}},
+            {"port": {"index": 4}, "type": "call_fail", "action": "reset"},
+        ),
+    ],
+)
+async def test_every_push_kind_has_its_subscription(
+    server: Server, query: str, push: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    async with server.ws("graphql-transport-ws") as ws:
+        await transport_ws(ws, f"subscription {{ {query} }}")
+        await subscribed(server, 1)
+        await server.push("paris", sn="p", **push)
+        (payload,) = await events(ws, 1)
+    (value,) = payload["data"].values()
+    assert value == expected

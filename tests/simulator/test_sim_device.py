@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -153,7 +154,7 @@ def test_seeded_history_of_calls(clock: ManualClock) -> None:
     assert len(first.call_log.calls) == 6
     assert first.call_log.calls == again.call_log.calls
     for item in first.call_log.calls:
-        assert START - 3600 - 450 < item.started_at < item.ended_at <= START
+        assert START - 3600 - 450 < item.started_at <= item.ended_at <= START
         assert item.direction in ("gsm->ip", "ip->gsm", "callback")
         assert (item.ip != "") == (item.direction == "ip->gsm")
     assert first.last_event_seq == 0  # history is not pushed
@@ -294,11 +295,11 @@ def test_every_documented_endpoint_is_served() -> None:
 
 
 async def test_new_endpoints_need_auth_and_count_calls(
-    gateway: SimulatedGateway, make_client: object
+    gateway: SimulatedGateway, make_client: Callable[..., httpx.AsyncClient]
 ) -> None:
     app = create_simulator_app(gateway, lockout_failures=100)
-    anonymous = make_client(app)  # type: ignore[operator]
-    authed = make_client(app, auth=httpx.DigestAuth("admin", "admin"))  # type: ignore[operator]
+    anonymous = make_client(app)
+    authed = make_client(app, auth=httpx.DigestAuth("admin", "admin"))
     for name, endpoint in ENDPOINTS.items():
         response = await anonymous.request(endpoint.method, f"/api/{name}")
         assert response.status_code == 401, name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 
@@ -95,7 +96,7 @@ async def test_signal_varies_slowly(
     for port in range(4):
         values = [s[port] for s in series]
         assert len(set(values)) > 1
-        assert all(abs(a - b) <= 1 for a, b in zip(values, values[1:], strict=False))  # type: ignore[operator]
+        assert all(abs(a - b) <= 1 for a, b in itertools.pairwise(values))  # type: ignore[operator]
 
 
 @pytest.mark.parametrize(

@@ -224,6 +224,10 @@ def test_send_sms_python_api(gateway: SimulatedGateway) -> None:
     task = gateway.send_sms(SendRequest("hi", (Recipient("0612345678", user_id=9),), ports=(2,)))
     assert task.task_id == 1 and [r.port for r in task.records] == [2]
     assert gateway.task(1) is task and gateway.task(2) is None
+    with pytest.raises(ValueError):
+        gateway.send_sms(SendRequest("hi", (Recipient("1"),), ports=(32,)))
+    assert gateway.stop_sms(1) is True and gateway.stop_sms(1) is False
+    assert [r.status(gateway.clock()) for r in gateway.records] == ["FAILED"]
 
 
 # -- stop_sms -----------------------------------------------------------------------------------

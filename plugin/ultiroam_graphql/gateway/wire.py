@@ -73,9 +73,9 @@ def wire_int(value: object, name: str) -> int:
         raise WireError(f"{name} is not an integer: {value!r}")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
         return int(value)
-    raise WireError(f"{name} is not an integer: {value!r}")
+    raise WireError(f"{name} is not an integer: {str(value)[:40]!r}")
 
 
 def wire_str(value: object, name: str) -> str:

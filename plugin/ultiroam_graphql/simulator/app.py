@@ -36,6 +36,12 @@ def _area(path: str) -> tuple[str, dict[str, Endpoint]] | None:
     return None
 
 
+def _route_path(request: Request) -> str:
+    """The path below where the simulator is mounted (the demo mounts it in the facade)."""
+    path, root = request.scope["path"], request.scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 def _request_target(request: Request) -> str:
     """Path and query exactly as sent, which is what a Digest `uri` must equal."""
     raw = request.scope.get("raw_path")
@@ -148,7 +154,7 @@ def create_simulator_app(
         host = request.client.host if request.client else "unknown"
         if lockout.is_locked(host, now):
             return PlainTextResponse(LOCKED_OUT_TEXT, status_code=403)
-        path = request.url.path
+        path = _route_path(request)
         area = _area(path)
         if area is None:
             return PlainTextResponse("Not Found", status_code=404)

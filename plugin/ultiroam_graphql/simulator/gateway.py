@@ -379,6 +379,8 @@ class SimulatedGateway:
 
     def send_sms(self, request: SendRequest) -> SendTask:
         """Queue a `send_sms` request as a task; QueryError 550 when no asked port is usable."""
+        if request.ports is not None and any(not 0 <= p < self.port_count for p in request.ports):
+            raise ValueError(f"ports must be within 0..{self.port_count - 1}")
         usable = self.ports.registered(request.ports)
         if not usable:
             raise QueryError(550, "no port available for sending")
@@ -416,6 +418,7 @@ class SimulatedGateway:
     def add_random_device_events(self) -> None:
         """What live traffic does besides SMS (seeded): now and then a call ends, a registered
         port flaps (down, then up a few seconds later), or a call fails and the port resets."""
+        self.settle()
         rng = self._device_rng
         if rng.random() < CALL_CHANCE:
             self.add_call(self._random_call(self.clock()))

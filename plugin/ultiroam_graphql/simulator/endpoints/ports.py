@@ -24,7 +24,8 @@ def _info_types(raw: str) -> list[str]:
 async def get_port_info(request: Request, gateway: SimulatedGateway) -> dict[str, object]:
     params = request.query_params
     info_types = _info_types(params.get("info_type", ""))
-    ports = comma_ports(params, "port", gateway.port_count)  # a missing port: the whole request
+    # A port this device lacks refuses the whole request, as some firmware does.
+    ports = comma_ports(params, "port", gateway.port_count)
     return gateway.envelope(200, info=gateway.ports.info(info_types, ports))
 
 

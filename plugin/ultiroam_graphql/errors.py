@@ -9,6 +9,7 @@
     ├── SubscriptionOverflow    SUBSCRIPTION_OVERFLOW   a subscriber fell too far behind
     ├── CursorExpired           CURSOR_EXPIRED          `after` names events no longer kept
     ├── BrokerUnavailable       BROKER_UNAVAILABLE      Redis cannot be reached
+    ├── RateLimited             RATE_LIMITED            the gateway's send_rate_limit is reached
     └── GatewayError            (carries gateway_id)
         ├── GatewayUnavailable      GATEWAY_UNAVAILABLE     connect error, timeout
         ├── GatewayAuthFailed       GATEWAY_AUTH_FAILED     401/403 from the device
@@ -115,3 +116,19 @@ class BrokerUnavailable(UltiroamError):
     """The broker (Redis) cannot be reached; nothing can be published or replayed."""
 
     code = "BROKER_UNAVAILABLE"
+
+
+class RateLimited(UltiroamError):
+    """More messages than the gateway's ``send_rate_limit`` allows this minute."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, gateway_id: str, per_minute: int) -> None:
+        super().__init__(
+            f"Gateway {gateway_id!r}: the send rate limit of {per_minute} messages a minute "
+            "is reached; nothing was sent"
+        )
+        self.gateway_id = gateway_id
+
+    def extensions(self) -> dict[str, Any]:
+        return {"code": self.code, "gatewayId": self.gateway_id}

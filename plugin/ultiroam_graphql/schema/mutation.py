@@ -13,7 +13,13 @@ import strawberry
 from strawberry.types import Info
 
 from ..batching import SmsResultKey, chunked
-from ..errors import BadUserInput, GatewayError, GatewayRejected, GatewayUnavailable
+from ..errors import (
+    BadUserInput,
+    GatewayError,
+    GatewayRejected,
+    GatewayUnavailable,
+    RateLimited,
+)
 from ..events import Event
 from ..gateway import GatewayClient, SendSmsRequest, SmsRecipient, UssdReplyRecord
 from ..gateway.models import MAX_NUMBER_BYTES, record_from_data
@@ -119,11 +125,7 @@ class Mutation:
         ports = None if input.ports is None else tuple(sorted({check_port(p) for p in input.ports}))
         outbound = context.outbound[client.id]
         if not outbound.rate_limit.take(len(input.recipients)):
-            raise GatewayRejected(
-                client.id,
-                f"send rate limit of {outbound.rate_limit.per_minute} messages a minute reached",
-                gateway_error_code=429,
-            )
+            raise RateLimited(client.id, outbound.rate_limit.per_minute)
         recipients = _recipients(
             input.recipients, outbound.user_ids.allocate(len(input.recipients))
         )

@@ -18,7 +18,7 @@ import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Literal
+from typing import Literal, get_args
 
 import httpx
 
@@ -38,16 +38,7 @@ PushKind = Literal[
     "register",
     "cdr",
 ]
-PUSH_KINDS: tuple[PushKind, ...] = (
-    "device",
-    "sms_result",
-    "sms_deliver_status",
-    "sms",
-    "ussd",
-    "exception_info",
-    "register",
-    "cdr",
-)
+PUSH_KINDS: tuple[PushKind, ...] = get_args(PushKind)
 """Every kind, in the order bodies come (`device` only once, first)."""
 EVENT_KINDS: tuple[EventKind, ...] = ("ussd", "exception_info", "register", "cdr")
 SINGLE_OBJECT_KINDS: frozenset[PushKind] = frozenset({"device", "exception_info"})

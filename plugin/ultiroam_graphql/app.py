@@ -19,7 +19,7 @@ from .config import Settings
 from .gateway import GatewayClient
 from .inbox import InboxPoller
 from .outbound import Outbound
-from .schema import GraphQLView
+from .schema import GraphQLView, Limits
 from .state import StateStore
 from .webhook import PushWebhook
 
@@ -66,6 +66,15 @@ def create_app(
         outbound=outbound,
         mutations_allowed=bool(settings.server.api_tokens)
         or settings.server.allow_unauthenticated_mutations,
+        limits=Limits(
+            max_depth=settings.server.max_query_depth,
+            max_aliases=settings.server.max_aliases,
+            max_tokens=settings.server.max_tokens,
+            introspection=settings.server.introspection,
+        ),
+        max_request_bytes=settings.server.max_request_bytes,
+        max_connections=settings.server.max_connections,
+        max_subscriptions_per_connection=settings.server.max_subscriptions_per_connection,
     )
     pollers = [
         InboxPoller(gateways[gateway.id], broker, state, interval=gateway.inbox_poll_interval)

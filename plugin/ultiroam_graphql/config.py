@@ -111,6 +111,13 @@ class ServerSettings(_Section):
     allow_unauthenticated_mutations: bool = False
     state_dir: str = "."
     push_body_limit: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    max_request_bytes: int = Field(256 * 1024, ge=1024, le=64 * 1024 * 1024)
+    max_query_depth: int = Field(10, ge=1, le=100)
+    max_aliases: int = Field(30, ge=1, le=10_000)
+    max_tokens: int = Field(2000, ge=10, le=1_000_000)
+    introspection: bool = True
+    max_connections: int = Field(1000, ge=1, le=1_000_000)  # WebSocket connections at once
+    max_subscriptions_per_connection: int = Field(100, ge=1, le=10_000)
 
     @model_validator(mode="before")
     @classmethod

@@ -16,31 +16,15 @@ from starlette.responses import JSONResponse, Response
 from .broker import Broker
 from .errors import BrokerUnavailable
 from .gateway import GatewayClient
+from .limits import BodyTooLarge, read_limited
 from .push import PushRejected, parse_push
 
 log = logging.getLogger(__name__)
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 def _refuse(status: int, message: str, *, retry_after: int | None = None) -> Response:
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse({"ok": False, "error": message}, status_code=status, headers=headers)
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refused as soon as it passes ``limit`` bytes rather than after buffering it."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge
-    return bytes(body)
 
 
 class PushWebhook:
@@ -64,7 +48,7 @@ class PushWebhook:
         if not hmac.compare_digest(token.encode(), expected.get_secret_value().encode()):
             return _refuse(401, "missing or wrong token")
         try:
-            body = await _read_body(request, self.body_limit)
+            body = await read_limited(request, self.body_limit)
         except BodyTooLarge:
             return _refuse(413, f"the body is larger than {self.body_limit} bytes")
         except ClientDisconnect:

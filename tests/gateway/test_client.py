@@ -167,8 +167,8 @@ async def test_403_lockout_is_an_auth_failure(httpx_mock: HTTPXMock) -> None:
 async def test_transport_failures_are_unavailable(
     httpx_mock: HTTPXMock, exception: Exception, message: str
 ) -> None:
-    httpx_mock.add_exception(exception, url=URL)
-    client = GatewayClient(gateway_settings(auth="basic"))
+    httpx_mock.add_exception(exception, url=URL, is_reusable=True)  # a query retries ConnectError
+    client = GatewayClient(gateway_settings(auth="basic"), retry_delay=0)
     with pytest.raises(GatewayUnavailable, match=message) as failure:
         await query(client)
     assert failure.value.extensions() == {"code": "GATEWAY_UNAVAILABLE", "gatewayId": "office"}

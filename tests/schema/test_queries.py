@@ -105,6 +105,7 @@ async def test_32_port_fields_with_one_filter_cost_1_call(facade: Facade) -> Non
 
 async def test_aliased_port_fields_and_gateway_field_share_a_call(facade: Facade) -> None:
     facade.add_device("office")
+    await facade.start(max_aliases=40)  # the default allows 30
     aliases = " ".join(f"p{i}: port(index: {i}) {{ smsResults {{ number }} }}" for i in range(32))
     await facade.query(f'{{ gateway(id: "office") {{ smsResults {{ number }} {aliases} }} }}')
     assert facade.calls() == 1

@@ -1,5 +1,9 @@
 """``GatewayClient``: one pooled httpx client per gateway, and the one seam where wire failures
 become the facade's typed errors.
+
+The seam also protects both sides: every call is bounded by the gateway's ``timeout`` as a whole,
+a gateway that keeps failing is left alone for a while (``breaker.CircuitBreaker``), and only
+queries are retried, once, when no connection could be made.
 """
 
 from __future__ import annotations
@@ -7,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import re
 import ssl
 import time
@@ -19,11 +24,13 @@ import httpx
 from ..config import GatewaySettings
 from ..errors import (
     GatewayAuthFailed,
+    GatewayError,
     GatewayProtocolError,
     GatewayRejected,
     GatewayUnavailable,
 )
 from .auth import make_auth
+from .breaker import BreakerState, CircuitBreaker
 from .calls import CallRecord, parse_call
 from .device import GatewayStatusRecord, parse_gateway_status
 from .models import (
@@ -60,6 +67,9 @@ log = logging.getLogger(__name__)
 OK = frozenset({200})
 ACCEPTED = frozenset({200, 202})
 AUTH_COOLDOWN = 60.0
+BREAKER_FAILURES = 5
+BREAKER_COOLDOWN = 30.0
+RETRY_DELAY = 0.2
 _TRAILING_COMMA = re.compile(r",\s*([\]}])")
 
 QueryValue = str | int | Sequence[int] | Sequence[str] | None
@@ -73,6 +83,11 @@ class GatewayClient:
     A failed login is final: the device counts failures and locks an address out, so after one
     the client answers ``GATEWAY_AUTH_FAILED`` without contacting the device for ``auth_cooldown``
     seconds.
+
+    After ``breaker_failures`` calls in a row that could not reach the device
+    (``GATEWAY_UNAVAILABLE``), calls fail fast for ``breaker_cooldown`` seconds; then one trial
+    call decides. Queries (never sends, stops or port actions) are tried once more, after
+    ``retry_delay`` seconds, when the connection could not be established.
     """
 
     def __init__(
@@ -82,6 +97,9 @@ class GatewayClient:
         http: httpx.AsyncClient | None = None,
         auth_cooldown: float = AUTH_COOLDOWN,
         clock: Callable[[], float] = time.monotonic,
+        breaker_failures: int = BREAKER_FAILURES,
+        breaker_cooldown: float = BREAKER_COOLDOWN,
+        retry_delay: float = RETRY_DELAY,
     ) -> None:
         self.settings = settings
         self.id = settings.id
@@ -98,6 +116,10 @@ class GatewayClient:
         self._auth_cooldown = auth_cooldown
         self._clock = clock
         self._auth_failed_until = 0.0
+        self._breaker = CircuitBreaker(
+            threshold=breaker_failures, cooldown=breaker_cooldown, clock=clock
+        )
+        self._retry_delay = retry_delay
 
     @classmethod
     def in_process(cls, settings: GatewaySettings, app: Any) -> GatewayClient:
@@ -106,13 +128,23 @@ class GatewayClient:
         client._owns_http = True
         return client
 
+    @property
+    def breaker_state(self) -> BreakerState:
+        """``closed``, ``open`` (calls fail fast) or ``half_open`` (a trial call may go)."""
+        return self._breaker.state
+
+    @property
+    def consecutive_failures(self) -> int:
+        """Calls in a row that could not reach the gateway; 0 since the last answer."""
+        return self._breaker.consecutive_failures
+
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()
 
     async def query_sms_result(self, query: SmsResultQuery) -> list[SmsResultRecord]:
         """Sending results matching ``query`` (at most 32 numbers)."""
-        reply = await self._request("POST", "query_sms_result", json=query.body())
+        reply = await self._request("POST", "query_sms_result", json=query.body(), idempotent=True)
         return self._parse(
             "query_sms_result",
             lambda: parse_sms_results(reply.get("result"), gateway_id=self.id, zone=self.zone),
@@ -129,7 +161,7 @@ class GatewayClient:
 
     async def query_sms_in_queue(self) -> int:
         """How many messages wait to be sent."""
-        reply = await self._request("GET", "query_sms_in_queue")
+        reply = await self._request("GET", "query_sms_in_queue", idempotent=True)
         return self._parse(
             "query_sms_in_queue", lambda: wire_int(reply.get("in_queue"), "in_queue")
         )
@@ -138,7 +170,9 @@ class GatewayClient:
         self, query: DeliveryReportQuery
     ) -> list[DeliveryReportRecord]:
         """Delivery reports matching ``query`` (at most 32 numbers)."""
-        reply = await self._request("POST", "query_sms_deliver_status", json=query.body())
+        reply = await self._request(
+            "POST", "query_sms_deliver_status", json=query.body(), idempotent=True
+        )
         return self._parse(
             "query_sms_deliver_status",
             lambda: parse_each(
@@ -155,7 +189,7 @@ class GatewayClient:
     ) -> InboxPage:
         """Received messages with an id above ``after_id``, never marking any as read."""
         params: dict[str, QueryValue] = {"flag": "all", "incoming_sms_id": after_id, "port": ports}
-        reply = await self._request("GET", "query_incoming_sms", params=params)
+        reply = await self._request("GET", "query_incoming_sms", params=params, idempotent=True)
         return self._parse(
             "query_incoming_sms", lambda: parse_inbox(reply, gateway_id=self.id, zone=self.zone)
         )
@@ -163,7 +197,7 @@ class GatewayClient:
     async def get_port_info(self, ports: Sequence[int] | None = None) -> list[PortInfoRecord]:
         """The SIM and radio state of ``ports`` (all ports when None)."""
         params: dict[str, QueryValue] = {"info_type": PORT_INFO_TYPES, "port": ports}
-        reply = await self._request("GET", "get_port_info", params=params)
+        reply = await self._request("GET", "get_port_info", params=params, idempotent=True)
         return self._parse(
             "get_port_info",
             lambda: parse_each(
@@ -216,7 +250,9 @@ class GatewayClient:
         """The last USSD reply on each of ``ports``; ports with no reply yet are left out."""
         if not ports:
             raise ValueError("query_ussd_reply needs at least one port")
-        reply = await self._request("GET", "query_ussd_reply", params={"port": ports})
+        reply = await self._request(
+            "GET", "query_ussd_reply", params={"port": ports}, idempotent=True
+        )
         replies = self._parse(
             "query_ussd_reply",
             lambda: parse_each(
@@ -227,7 +263,9 @@ class GatewayClient:
 
     async def get_status(self) -> GatewayStatusRecord:
         """CPU, memory and flash use; this call has no envelope."""
-        reply = await self._request("POST", "get_status", json=["performance"], envelope=False)
+        reply = await self._request(
+            "POST", "get_status", json=["performance"], envelope=False, idempotent=True
+        )
         return self._parse("get_status", lambda: parse_gateway_status(reply))
 
     async def get_cdr(
@@ -245,7 +283,7 @@ class GatewayClient:
             body["time_after"] = gateway_time_str(to_gateway_local(time_after, self.zone))
         if time_before is not None:
             body["time_before"] = gateway_time_str(to_gateway_local(time_before, self.zone))
-        reply = await self._request("POST", "get_cdr", json=body)
+        reply = await self._request("POST", "get_cdr", json=body, idempotent=True)
         records = reply.get("cdr") if reply.get("cdr") is not None else reply.get("info")
         return self._parse(
             "get_cdr",
@@ -268,21 +306,88 @@ class GatewayClient:
         params: Mapping[str, QueryValue] | None = None,
         success: Collection[int] = OK,
         envelope: bool = True,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
         """Send one API call and return its envelope, or raise the matching GatewayError.
 
         ``params`` become the query string (sequences comma-joined, None left out);
-        ``envelope=False`` is for the one call that answers a bare JSON object (``get_status``).
+        ``envelope=False`` is for the one call that answers a bare JSON object (``get_status``);
+        ``idempotent=True`` (queries only) allows a second attempt when no connection could be
+        made, so nothing was sent.
         """
         query = _query(params)
+        if not self._breaker.allows():
+            raise self._circuit_open(name)  # fail fast, without queueing for a slot
         async with self._slots:
-            if not self._logged_in:
-                async with self._first_login:  # one login for all callers, never one each
-                    if not self._logged_in:
-                        response = await self._send(method, name, json=json, params=query)
-                        return self._reply(name, response, success, envelope)
-            response = await self._send(method, name, json=json, params=query)
-        return self._reply(name, response, success, envelope)
+            admission = self._breaker.admit()  # again: it may have opened while this call queued
+            if admission is None:
+                raise self._circuit_open(name)
+            try:
+                response = await self._exchange(
+                    method, name, json=json, params=query, idempotent=idempotent
+                )
+                reply = self._reply(name, response, success, envelope)
+            except GatewayUnavailable:
+                self._unreachable()
+                raise
+            except GatewayAuthFailed:
+                self._breaker.release(admission)  # a lockout has its own cool-down
+                raise
+            except GatewayError:
+                self._answered()  # the device answered, if not as hoped
+                raise
+            except BaseException:
+                self._breaker.release(admission)
+                raise
+            self._answered()
+            return reply
+
+    def _circuit_open(self, name: str) -> GatewayUnavailable:
+        wait = self._breaker.retry_after()
+        retry = (
+            f"retrying after {max(1, math.ceil(wait))} s"
+            if wait > 0
+            else "retrying after the trial call in progress"
+        )
+        return GatewayUnavailable(
+            self.id,
+            f"circuit open: {name} not sent after {self._breaker.consecutive_failures} "
+            f"consecutive failures to reach the gateway; {retry}",
+        )
+
+    def _unreachable(self) -> None:
+        was = self._breaker.state
+        self._breaker.record_failure()
+        if was != "open" and self._breaker.state == "open":
+            log.warning(
+                "gateway %s: unreachable %d times in a row; failing fast for %g s",
+                self.id,
+                self._breaker.consecutive_failures,
+                self._breaker.cooldown,
+            )
+
+    def _answered(self) -> None:
+        if self._breaker.state != "closed":
+            log.info("gateway %s: reachable again", self.id)
+        self._breaker.record_success()
+
+    async def _exchange(
+        self,
+        method: str,
+        name: str,
+        *,
+        json: Any,
+        params: Mapping[str, str] | None,
+        idempotent: bool,
+    ) -> httpx.Response:
+        """``_send``, with the first login made by one caller alone."""
+        if not self._logged_in:
+            async with self._first_login:  # one login for all callers, never one each
+                if not self._logged_in:
+                    return await self._send(
+                        method, name, json=json, params=params, idempotent=idempotent
+                    )
+        return await self._send(method, name, json=json, params=params, idempotent=idempotent)
 
     def _reply(
         self, name: str, response: httpx.Response, success: Collection[int], envelope: bool
@@ -299,25 +404,34 @@ class GatewayClient:
         return reply
 
     async def _send(
-        self, method: str, name: str, *, json: Any, params: Mapping[str, str] | None
+        self,
+        method: str,
+        name: str,
+        *,
+        json: Any,
+        params: Mapping[str, str] | None,
+        idempotent: bool = False,
     ) -> httpx.Response:
         if self._clock() < self._auth_failed_until:
             raise GatewayAuthFailed(
                 self.id, "authentication failed recently; not retrying yet to avoid a lockout"
             )
+        timeout = self.settings.timeout
         try:
-            response = await self._http.request(
-                method,
-                f"{self.settings.url}/api/{name}",
-                json=json,
-                params=params,
-                auth=self._auth,
-                timeout=self.settings.timeout,
-            )
-        except httpx.TimeoutException as exc:
-            raise GatewayUnavailable(
-                self.id, f"{name}: no answer within {self.settings.timeout:g} s"
-            ) from exc
+            # httpx bounds each phase (connect, every read) on its own; this bounds the whole
+            # call, Digest round trip and retry included, so a silent or trickling device
+            # cannot hold a slot longer.
+            async with asyncio.timeout(timeout):
+                try:
+                    response = await self._http_request(method, name, json=json, params=params)
+                except httpx.ConnectError:
+                    if not idempotent:
+                        raise
+                    log.info("gateway %s: %s: cannot connect; trying once more", self.id, name)
+                    await asyncio.sleep(self._retry_delay)
+                    response = await self._http_request(method, name, json=json, params=params)
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            raise GatewayUnavailable(self.id, f"{name}: no answer within {timeout:g} s") from exc
         except httpx.TransportError as exc:
             raise GatewayUnavailable(self.id, f"{name}: {_describe(exc)}") from exc
         if response.status_code in (401, 403):
@@ -333,6 +447,18 @@ class GatewayClient:
         self._logged_in = True
         self.last_contact = time.time()
         return response
+
+    async def _http_request(
+        self, method: str, name: str, *, json: Any, params: Mapping[str, str] | None
+    ) -> httpx.Response:
+        return await self._http.request(
+            method,
+            f"{self.settings.url}/api/{name}",
+            json=json,
+            params=params,
+            auth=self._auth,
+            timeout=self.settings.timeout,
+        )
 
     def _envelope(
         self, name: str, response: httpx.Response, success: Collection[int]

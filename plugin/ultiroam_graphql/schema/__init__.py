@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .context import Context
 from .reports import DeliveryReport, IncomingSms
-from .root import build_schema, print_schema
+from .root import Limits, build_schema, print_schema
 from .types import Gateway, Port, SmsResult, SmsResultFilter, SmsStatus
 from .view import GraphQLView
 
@@ -14,6 +14,7 @@ __all__ = [
     "Gateway",
     "GraphQLView",
     "IncomingSms",
+    "Limits",
     "Port",
     "SmsResult",
     "SmsResultFilter",

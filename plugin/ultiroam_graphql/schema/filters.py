@@ -13,7 +13,7 @@ from ..gateway.models import MAX_NUMBER_BYTES, status_kind, to_gateway_local
 
 MAX_PORT = 31
 REPEATED_HOUR = timedelta(hours=1)
-MAX_FILTER_ITEMS = 1024
+MAX_FILTER_ITEMS = 1000
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -22,12 +31,31 @@ class FacadeSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
-def build_schema() -> strawberry.Schema:
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one operation may ask; past these it is refused before it runs."""
+
+    max_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    introspection: bool = True
+
+
+def build_schema(limits: Limits = Limits()) -> strawberry.Schema:
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        InputCheck,
+        ErrorPolicy,
+    ]
+    if not limits.introspection:
+        extensions.append(DisableIntrospection)
     return FacadeSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[InputCheck, ErrorPolicy],
+        extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 

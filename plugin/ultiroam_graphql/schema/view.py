@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -16,9 +17,12 @@ from strawberry.types.unset import UnsetType
 
 from ..broker import Broker
 from ..gateway import GatewayClient
+from ..limits import BodyTooLarge, read_limited
 from ..outbound import Outbound
 from .context import Context
-from .root import build_schema
+from .root import Limits, build_schema
+
+DEFAULT_LIMITS = Limits()
 
 
 def bearer_token_accepted(authorization: object, tokens: Sequence[str]) -> bool:
@@ -48,9 +52,15 @@ class GraphQLView(GraphQL[Context, None]):
         api_tokens: Sequence[str] = (),
         outbound: Mapping[str, Outbound] | None = None,
         mutations_allowed: bool = False,
+        limits: Limits = DEFAULT_LIMITS,
+        max_request_bytes: int = 256 * 1024,
+        max_connections: int = 1000,
         **kwargs: Any,
     ) -> None:
-        super().__init__(build_schema(), **kwargs)
+        super().__init__(build_schema(limits), **kwargs)
+        self.max_request_bytes = max_request_bytes
+        self.max_connections = max_connections
+        self._connections = 0
         self.gateways = gateways
         self.broker = broker
         self.api_tokens = tuple(api_tokens)
@@ -58,8 +68,14 @@ class GraphQLView(GraphQL[Context, None]):
         self.mutations_allowed = mutations_allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.api_tokens:
-            request = Request(scope)
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if self.api_tokens:
             wants_page = request.method == "GET" and "text/html" in request.headers.get(
                 "accept", ""
             )
@@ -68,7 +84,26 @@ class GraphQLView(GraphQL[Context, None]):
             ):
                 await UNAUTHENTICATED_RESPONSE(scope, receive, send)
                 return
-        await super().__call__(scope, receive, send)
+        try:
+            body = await read_limited(request, self.max_request_bytes)
+        except BodyTooLarge:
+            await _too_large(self.max_request_bytes)(scope, receive, send)
+            return
+        await super().__call__(scope, _replay(body), send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """At most ``max_connections`` WebSockets at once; more are turned away (1013)."""
+        if self._connections >= self.max_connections:
+            websocket = WebSocket(scope, receive, send)
+            offered = websocket.scope.get("subprotocols") or [None]
+            await websocket.accept(subprotocol=offered[0])
+            await websocket.close(code=1013, reason="too many connections; try again later")
+            return
+        self._connections += 1
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._connections -= 1
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         if self.api_tokens:
@@ -99,3 +134,26 @@ UNAUTHENTICATED_RESPONSE = JSONResponse(
     status_code=401,
     headers={"WWW-Authenticate": "Bearer"},
 )
+
+
+def _too_large(limit: int) -> JSONResponse:
+    message = f"The request body is larger than {limit} bytes"
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]},
+        status_code=413,
+    )
+
+
+def _replay(body: bytes) -> Receive:
+    """A receive channel that gives the already-read body once, then waits like a client."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # the client has nothing more to say
+        return {"type": "http.disconnect"}
+
+    return receive

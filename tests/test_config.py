@@ -142,6 +142,16 @@ GATEWAY = 'id = "a"\nurl = "http://gw"\npassword = "p"\n'
         ),
         ("gateways = 'office'\n", "gateways", "must be an array"),
         (
+            "[server]\nstate_dir = '/proc/1'\n[[gateways]]\n" + GATEWAY,
+            "server.state_dir",
+            "not writable",
+        ),
+        (
+            "[server]\nstate_dir = '/etc/hostname/x'\n[[gateways]]\n" + GATEWAY,
+            "server.state_dir",
+            "not a directory",
+        ),
+        (
             "[[gateways]]\n" + GATEWAY + "ca_file = '/nonexistent.pem'\n",
             "gateways[0] (id 'a').ca_file",
             "no such file",

@@ -53,3 +53,16 @@ async def test_the_mark_survives_a_restart(tmp_path: Path) -> None:
     assert event.data["text"] == "while down"
     await broker.close()
     await facade.aclose()
+
+
+async def test_a_first_message_into_an_empty_inbox_is_news(tmp_path: Path) -> None:
+    facade = Facade()
+    device = facade.add_device("office")
+    broker = Broker(MemoryBackend())
+    await broker.connect()
+    poller = InboxPoller(facade.clients["office"], broker, StateStore(tmp_path), interval=10)
+    assert await poller.poll() == 0
+    device.add_incoming_sms(port=0, number="+331", text="the very first")
+    assert await poller.poll() == 1
+    await broker.close()
+    await facade.aclose()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ultiroam_graphql.outbound import USER_ID_BLOCK, USER_ID_LIMIT, SendRateLimit, UserIds
 from ultiroam_graphql.state import STATE_FILE, StateStore
 
@@ -57,3 +59,19 @@ def test_the_rate_limit_allows_bursts_then_refills() -> None:
 
 def test_no_rate_limit_by_default() -> None:
     assert SendRateLimit(0).take(1_000_000)
+
+
+def test_two_processes_sharing_a_state_dir_never_share_ids(tmp_path: Path) -> None:
+    one = UserIds("office", StateStore(tmp_path), clock=lambda: 1_700_000_000.0)
+    two = UserIds("office", StateStore(tmp_path), clock=lambda: 1_700_000_000.0)
+    ids = one.allocate(10) + two.allocate(10) + one.allocate(2000) + two.allocate(5)
+    assert len(set(ids)) == len(ids)
+
+
+def test_nothing_is_handed_out_when_the_reservation_cannot_be_written(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    ids = UserIds("office", StateStore(blocker), clock=lambda: 1_700_000_000.0)
+    for _ in range(2):
+        with pytest.raises(OSError):
+            ids.allocate(1)

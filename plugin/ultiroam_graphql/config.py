@@ -64,6 +64,17 @@ def _broker_url(url: str) -> str:
     return url
 
 
+def _writable_directory(path: str) -> str:
+    """A directory the server can keep its state in (made at first use when missing)."""
+    target = Path(path)
+    existing = next((p for p in (target, *target.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise ValueError(f"{existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{existing} is not writable")
+    return path
+
+
 def _broker_url_secret(url: SecretStr) -> SecretStr:
     _broker_url(url.get_secret_value())
     return url
@@ -109,7 +120,7 @@ class ServerSettings(_Section):
     api_tokens: tuple[str, ...] = ()
     api_tokens_env: Annotated[str | None, AfterValidator(_set_variable)] = None
     allow_unauthenticated_mutations: bool = False
-    state_dir: str = "."
+    state_dir: Annotated[str, AfterValidator(_writable_directory)] = "."
     push_body_limit: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     max_request_bytes: int = Field(256 * 1024, ge=1024, le=64 * 1024 * 1024)
     max_query_depth: int = Field(10, ge=1, le=100)

@@ -39,6 +39,10 @@ class InboxPoller:
                 if not self._failing:
                     log.warning("inbox poll of %s failed: %s", self.client.id, exc)
                 self._failing = True
+            except Exception:  # e.g. the state file: keep polling, say so once
+                if not self._failing:
+                    log.exception("inbox poll of %s failed", self.client.id)
+                self._failing = True
             else:
                 if self._failing:
                     log.info("inbox poll of %s works again", self.client.id)
@@ -51,12 +55,14 @@ class InboxPoller:
         page = await self.client.query_incoming_sms(after_id=mark or 0)
         messages = sorted(page.messages, key=lambda message: message.id)
         if mark is None:  # the first poll ever: what is already there is not news
-            if messages:
-                self.state.set("inbox", self.client.id, messages[-1].id)
+            self.state.set("inbox", self.client.id, messages[-1].id if messages else 0)
             return 0
-        published = 0
-        for message in messages:
-            event = Event(self.client.id, "sms", record_data(message), sn=self.client.sn)
-            published += await self.broker.publish(event) is not None
-            self.state.set("inbox", self.client.id, message.id)
-        return published
+        if not messages:
+            return 0
+        events = [
+            Event(self.client.id, "sms", record_data(message), sn=self.client.sn)
+            for message in messages
+        ]
+        cursors = await self.broker.publish_all(events)
+        self.state.set("inbox", self.client.id, messages[-1].id)
+        return sum(cursor is not None for cursor in cursors)

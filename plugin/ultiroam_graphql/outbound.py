@@ -31,16 +31,17 @@ class UserIds:
 
     def allocate(self, count: int) -> list[int]:
         if self._next + count > self._reserved_end:
-            start = max(
-                self._next,
-                self._state.get("user_ids", self._gateway_id) or 0,
-                int(self._clock()) & USER_ID_LIMIT,
-            )
-            if start + count + USER_ID_BLOCK > USER_ID_LIMIT:
-                start = 1  # after two billion ids, wrap around
-            self._next = start
-            self._reserved_end = start + count + USER_ID_BLOCK
-            self._state.set("user_ids", self._gateway_id, self._reserved_end)
+            clock_floor = int(self._clock()) & USER_ID_LIMIT
+
+            def reserve(stored: int | None) -> int:
+                start = max(self._next, stored or 0, clock_floor)
+                if start + count + USER_ID_BLOCK > USER_ID_LIMIT:
+                    start = 1  # after two billion ids, wrap around
+                return start + count + USER_ID_BLOCK
+
+            # Written before any id of the block is used; kept only once written.
+            end = self._state.update("user_ids", self._gateway_id, reserve)
+            self._next, self._reserved_end = end - count - USER_ID_BLOCK, end
         ids = list(range(self._next, self._next + count))
         self._next += count
         return ids

@@ -230,9 +230,9 @@ async def test_ussd_reply_by_push(facade: Facade) -> None:
 async def test_ussd_reply_by_poll_is_the_reply_to_this_code(
     facade: Facade, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ultiroam_graphql.schema.mutation as mutation
+    import ultiroam_graphql.ussd as ussd
 
-    monkeypatch.setattr(mutation, "USSD_POLL_SECONDS", 0.01)
+    monkeypatch.setattr(ussd, "POLL_SECONDS", 0.01)
     device = facade.add_device("office", ussd_timeout=20)
     await facade.start(**ALLOW)
 
@@ -269,3 +269,34 @@ async def test_set_port_state(facade: Facade) -> None:
     )
     assert data == {"data": {"a": True, "b": True}}
     assert device.calls["set_port_info"] == 2
+
+
+async def test_the_same_ussd_reply_twice_is_two_replies_and_a_late_push_is_not_one(
+    facade: Facade, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ultiroam_graphql.ussd as ussd
+
+    monkeypatch.setattr(ussd, "POLL_SECONDS", 0.01)
+    device = facade.add_device("office", push_token="tok", ussd_timeout=20)
+    api = await facade.start(**ALLOW)
+
+    async def time_passes() -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            device.clock.advance(0.5)  # type: ignore[attr-defined]
+
+    clock = asyncio.ensure_future(time_passes())
+    try:
+        first = (await facade.query(USSD, p=1, code="*100#"))["data"]["sendUssd"]["text"]
+        second_answer = asyncio.ensure_future(facade.query(USSD, p=1, code="*100#"))
+        for _ in range(500):
+            if facade.app.state.broker.subscriber_count:
+                break
+            await asyncio.sleep(0.001)
+        late = {"ussd": [{"port": 1, "text": first}]}  # the first code's reply, pushed late
+        await api.post("/push/office", params={"token": "tok"}, json=late)
+        second = await asyncio.wait_for(second_answer, 20)
+    finally:
+        clock.cancel()
+    assert second["data"]["sendUssd"]["text"] == first  # the balance did not change
+    assert device.calls["send_ussd"] == 2

@@ -19,9 +19,10 @@ DEFAULT_SUBSCRIBER_BUFFER = 1000
 DEFAULT_DEDUPE_SECONDS = 600.0
 INBOX_DEDUPE_SECONDS = 7 * 24 * 3600.0
 """A received SMS reaches subscribers once, whether pushed or polled, for a week at least."""
-REPEATABLE_KINDS = frozenset({"ussd", "device", "exception_info"})
+REPEATABLE_KINDS = frozenset({"device", "exception_info"})
 """Kinds whose identical events may really happen twice: only quick re-sends are dropped."""
 RESEND_SECONDS = 30.0
+NO_DEDUPE_SECONDS = 0.001
 READER_RESTART_SECONDS = 1.0
 _CLOSED = object()
 
@@ -91,6 +92,11 @@ class Subscription:
         with contextlib.suppress(asyncio.QueueFull):
             self._queue.put_nowait(_CLOSED)  # wakes a waiting reader; a full queue wakes anyway
 
+    def drain(self) -> None:
+        """Forget what is queued and not read yet."""
+        while not self._queue.empty():
+            self._queue.get_nowait()
+
     def __aiter__(self) -> Subscription:
         return self
 
@@ -159,6 +165,8 @@ class Broker:
         """How long a copy counts as the gateway sending the same event again."""
         if event.kind == "sms":
             return INBOX_DEDUPE_SECONDS
+        if event.kind == "ussd":
+            return NO_DEDUPE_SECONDS  # the same reply twice is two replies
         if event.kind in REPEATABLE_KINDS:
             return min(self.dedupe_seconds, RESEND_SECONDS)
         return self.dedupe_seconds

@@ -49,6 +49,11 @@ def _gateway_ids(args: Mapping[str, Any], gateways: Mapping[str, Any]) -> None:
             raise UnknownGateway(gateway_id)
 
 
+def _ports(args: Mapping[str, Any], gateways: Mapping[str, Any]) -> None:
+    for port in args.get("ports") or ():
+        check_port(port)
+
+
 def _port_index(args: Mapping[str, Any], gateways: Mapping[str, Any]) -> None:
     check_port(args["index"])
 
@@ -65,6 +70,8 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("Query", "smsResults"): _all(_gateway_ids, _filter),
     ("Query", "gateway"): _gateway_ids,
     ("Gateway", "smsResults"): _filter,
+    ("Gateway", "deliveryReports"): _filter,
+    ("Gateway", "incomingSms"): _ports,
     ("Port", "smsResults"): _filter,
     ("Gateway", "port"): _port_index,
 }

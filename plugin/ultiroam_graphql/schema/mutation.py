@@ -6,7 +6,6 @@ Every mutation passes :meth:`Context.allow_mutation` before anything reaches a g
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from enum import Enum
 
 import strawberry
@@ -16,13 +15,12 @@ from ..batching import SmsResultKey, chunked
 from ..errors import (
     BadUserInput,
     GatewayError,
-    GatewayRejected,
     GatewayUnavailable,
     RateLimited,
 )
-from ..events import Event
-from ..gateway import GatewayClient, SendSmsRequest, SmsRecipient, UssdReplyRecord
-from ..gateway.models import MAX_NUMBER_BYTES, record_from_data
+from ..gateway import SendSmsRequest, SmsRecipient
+from ..gateway.models import MAX_NUMBER_BYTES
+from ..ussd import ussd_exchange
 from .context import Context
 from .device import UssdReply
 from .filters import check_port
@@ -32,7 +30,6 @@ MAX_TEXT_BYTES = 1500
 MAX_RECIPIENTS_PER_CALL = 128
 MAX_RECIPIENTS = 10_000
 MAX_USSD_BYTES = 60
-USSD_POLL_SECONDS = 1.0
 
 
 @strawberry.enum
@@ -124,11 +121,10 @@ class Mutation:
             _recipients([recipient], [0])
         ports = None if input.ports is None else tuple(sorted({check_port(p) for p in input.ports}))
         outbound = context.outbound[client.id]
+        user_ids = outbound.user_ids.allocate(len(input.recipients))
         if not outbound.rate_limit.take(len(input.recipients)):
             raise RateLimited(client.id, outbound.rate_limit.per_minute)
-        recipients = _recipients(
-            input.recipients, outbound.user_ids.allocate(len(input.recipients))
-        )
+        recipients = _recipients(input.recipients, user_ids)
         requests = [
             SendSmsRequest(
                 text=input.text,
@@ -189,7 +185,13 @@ class Mutation:
             raise BadUserInput("code is empty")
         _text_bytes(code, MAX_USSD_BYTES, "code")
         async with context.outbound[client.id].ussd_lock(port):
-            reply = await _ussd(context, client, port, code)
+            reply = await ussd_exchange(
+                client,
+                context.broker,
+                port=port,
+                code=code,
+                wait_seconds=client.settings.ussd_timeout,
+            )
         gateway = Gateway(client=client)
         return UssdReply(gateway=gateway, port=Port(gateway=gateway, index=port), text=reply.text)
 
@@ -220,58 +222,10 @@ class Mutation:
 
 
 def _describe(error: GatewayError) -> str:
+    """What a recipient's ``error`` says: the code, and whether it may have gone out anyway."""
     code = getattr(error, "gateway_error_code", None)
-    return f"{error.code} {code}" if code is not None else error.code
-
-
-async def _ussd(context: Context, client: GatewayClient, port: int, code: str) -> UssdReplyRecord:
-    """The reply to this code: a ussd push, or a polled reply that differs from the one before."""
-    before = {reply.text for reply in await client.query_ussd_reply([port])}
-
-    def pushed(event: Event) -> bool:
-        return (
-            event.kind == "ussd"
-            and event.gateway_id == client.id
-            and event.data.get("port") == port
-        )
-
-    async with context.broker.subscribe(pushed) as pushes:
-        statuses = await client.send_ussd(ports=[port], text=code)
-        for status in statuses:
-            if status.port == port and status.status != 200:
-                raise GatewayRejected(
-                    client.id,
-                    f"USSD on port {port}: the gateway answered status {status.status}",
-                    gateway_error_code=status.status,
-                )
-
-        async def from_push() -> UssdReplyRecord:
-            event = await anext(pushes)
-            return record_from_data(UssdReplyRecord, client.id, event.data)
-
-        async def from_poll() -> UssdReplyRecord:
-            while True:
-                await asyncio.sleep(USSD_POLL_SECONDS)
-                for reply in await client.query_ussd_reply([port]):
-                    if reply.port == port and reply.text not in before:
-                        return reply
-
-        waiters = [asyncio.ensure_future(from_push()), asyncio.ensure_future(from_poll())]
-        try:
-            done, _ = await asyncio.wait(
-                waiters, timeout=client.settings.ussd_timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-            for waiter in waiters:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await waiter
-        for waiter in done:
-            if waiter.exception() is None:
-                return waiter.result()
-        for waiter in done:
-            raise waiter.exception()  # type: ignore[misc]
-        raise GatewayUnavailable(
-            client.id, f"no USSD reply on port {port} within {client.settings.ussd_timeout:g} s"
-        )
+    if code is not None:
+        return f"{error.code} {code}"
+    if isinstance(error, GatewayUnavailable):
+        return f"{error.code}: the outcome is unknown; follow its userId with smsResults"
+    return error.code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -87,7 +88,13 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             body = await read_limited(request, self.max_request_bytes)
         except BodyTooLarge:
-            await _too_large(self.max_request_bytes)(scope, receive, send)
+            await _bad_request(
+                f"The request body is larger than {self.max_request_bytes} bytes", 413
+            )(scope, receive, send)
+            return
+        problem = _json_body_problem(request, body)
+        if problem is not None:
+            await _bad_request(problem)(scope, receive, send)
             return
         await super().__call__(scope, _replay(body), send)
 
@@ -136,11 +143,27 @@ UNAUTHENTICATED_RESPONSE = JSONResponse(
 )
 
 
-def _too_large(limit: int) -> JSONResponse:
-    message = f"The request body is larger than {limit} bytes"
+def _json_body_problem(request: Request, body: bytes) -> str | None:
+    """Why a JSON request body cannot be a GraphQL request, before Strawberry reads it."""
+    if request.method != "POST" or "json" not in request.headers.get("content-type", ""):
+        return None
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "The request body is not UTF-8"
+    except (ValueError, RecursionError):
+        return "The request body is not valid JSON"
+    if not isinstance(value, (dict, list)):
+        return "The request body must be a JSON object (or a list of them)"
+    if isinstance(value, list) and not all(isinstance(item, dict) for item in value):
+        return "A batch must be a list of JSON objects"
+    return None
+
+
+def _bad_request(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse(
         {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]},
-        status_code=413,
+        status_code=status,
     )
 
 

@@ -163,7 +163,7 @@ async def test_readyz_lists_each_gateways_last_contact(instances) -> None:
     server = await instances()
     before = (await server.http.get("/readyz")).json()
     assert before["ready"] is True
-    assert before["gateways"] == {"paris": {"lastContact": None, "sn": None}}
+    assert before["gateways"] == {"paris": {"lastContact": None, "sn": None, "circuit": "closed"}}
     await server.push("paris", sn="da00-0030-1901-2817", sms_result=[result(1)])
     after = (await server.http.get("/readyz")).json()["gateways"]["paris"]
     assert after["sn"] == "da00-0030-1901-2817"

@@ -106,7 +106,11 @@ def create_app(
             "ready": ready,
             "broker": {"url": broker.backend.description, "connected": ready},
             "gateways": {
-                gateway_id: {"lastContact": _iso(client.last_contact), "sn": client.sn}
+                gateway_id: {
+                    "lastContact": _iso(client.last_contact),
+                    "sn": client.sn,
+                    "circuit": client.breaker_state,
+                }
                 for gateway_id, client in gateways.items()
             },
         }

@@ -95,6 +95,7 @@ def test_serve_over_two_simulated_gateways(spawn, tmp_path: Path) -> None:
         f"""
 [server]
 port = {api}
+state_dir = "{tmp_path}"
 
 [[gateways]]
 id = "tokyo"
@@ -140,6 +141,7 @@ def test_simulated_pushes_reach_a_websocket_subscriber(spawn, tmp_path: Path) ->
         f"""
 [server]
 port = {api}
+state_dir = "{tmp_path}"
 
 [[gateways]]
 id = "lab"
@@ -195,6 +197,7 @@ def test_two_server_processes_share_one_redis(spawn, tmp_path: Path) -> None:
             f"""
 [server]
 port = {port}
+state_dir = "{tmp_path}"
 
 [broker]
 url = "{redis_url}"

@@ -199,3 +199,16 @@ def test_credentials_in_the_url_are_refused(tmp_path: Path) -> None:
         load_settings(write(tmp_path, text))
     assert "pw@" not in str(failure.value)
     assert failure.value.key == "gateways[0] (id 'a').url"
+
+
+def test_files_with_secrets_readable_by_others_are_flagged(tmp_path: Path) -> None:
+    from ultiroam_graphql.config import holds_secrets, readable_by_others
+
+    path = write(tmp_path, MINIMAL_GATEWAY)
+    path.chmod(0o644)
+    assert readable_by_others(path)
+    path.chmod(0o600)
+    assert not readable_by_others(path)
+    assert holds_secrets({"gateways": [{"password": "p"}]})
+    assert holds_secrets({"server": {"api_tokens": ["t"]}, "gateways": []})
+    assert not holds_secrets({"gateways": [{"password_env": "X"}]})

@@ -8,7 +8,7 @@ import re
 import sys
 from collections.abc import Sequence
 
-from .config import CONFIG_ENV, ConfigError, load_settings
+from .config import CONFIG_ENV, ConfigError, holds_secrets, load_settings, readable_by_others
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,7 +81,9 @@ def _serve(args: argparse.Namespace) -> int:
 
         app = demo_app()
     else:
-        app = create_app(load_settings(args.config))
+        settings = load_settings(args.config)
+        _warn_if_secrets_are_exposed(args.config)
+        app = create_app(settings)
     server = app.state.settings.server
     host = args.host or server.host
     port = args.port if args.port is not None else server.port
@@ -114,6 +116,22 @@ def _simulate(args: argparse.Namespace) -> int:
     _configure_logging(args.log_level)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
     return 0
+
+
+def _warn_if_secrets_are_exposed(path: str | None) -> None:
+    import os
+    import tomllib
+
+    path = path or os.environ.get(CONFIG_ENV)
+    if not path or not readable_by_others(path):
+        return
+    with open(path, "rb") as file:
+        if holds_secrets(tomllib.load(file)):
+            print(
+                f"ultiroam-graphql: warning: {path} holds passwords or tokens and other users "
+                f"can read it (chmod 600 {path}, or use password_env / api_tokens_env)",
+                file=sys.stderr,
+            )
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -337,3 +337,23 @@ def _toml_type(value: Any) -> str:
     if isinstance(value, list):
         return "an array"
     return names.get(type(value), type(value).__name__)
+
+
+def readable_by_others(path: str | os.PathLike[str]) -> bool:
+    """Whether users other than the owner may read the file (it may hold passwords)."""
+    try:
+        return bool(os.stat(path).st_mode & 0o044)
+    except OSError:
+        return False
+
+
+def holds_secrets(data: Mapping[str, Any]) -> bool:
+    """Whether a parsed config file has a password or token written in it."""
+    server = data.get("server") or {}
+    if isinstance(server, dict) and server.get("api_tokens"):
+        return True
+    tables = [*(data.get("gateways") or []), data.get("mqtt") or {}]
+    return any(
+        isinstance(table, dict) and (table.get("password") or table.get("push_token"))
+        for table in tables
+    )

@@ -257,3 +257,65 @@ push_token = "e2e-push-token"
     assert [m["payload"]["data"]["smsResults"]["userId"] for m in resumed] == [8, 9]
     for port in ports:
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+
+
+def test_the_servers_whole_output_holds_no_secret(spawn, tmp_path: Path) -> None:
+    device, api = free_port(), free_port()
+    secrets = {
+        "gateway": "gw-pass-5ecret",
+        "push": "push-tok-5ecret",
+        "api": "api-tok-5ecret",
+        "device": "device-pass-5ecret",
+    }
+    spawn(
+        "simulate",
+        "--port",
+        str(device),
+        "--password",
+        secrets["device"],
+        "--traffic-interval",
+        "0",
+        port=device,
+    )
+    config = tmp_path / "ultiroam.toml"
+    config.write_text(
+        f"""
+[server]
+port = {api}
+state_dir = "{tmp_path}"
+api_tokens = ["{secrets["api"]}"]
+
+[[gateways]]
+id = "lab"
+url = "http://127.0.0.1:{device}"
+password = "{secrets["gateway"]}"
+push_token = "{secrets["push"]}"
+inbox_poll_interval = 0.2
+"""
+    )
+    config.chmod(0o600)
+    spawn("serve", "--config", str(config), "--log-level", "debug", port=api)
+    base = f"http://127.0.0.1:{api}"
+    good = {"Authorization": f"Bearer {secrets['api']}"}
+    query = {"query": '{ smsResults { number } gateway(id: "lab") { queueLength } }'}
+    reply = httpx.post(f"{base}/graphql", json=query, headers=good).json()
+    assert reply["errors"][0]["extensions"]["code"] == "GATEWAY_AUTH_FAILED"  # wrong password
+    assert (
+        httpx.post(
+            f"{base}/graphql", json=query, headers={"Authorization": "Bearer wrong"}
+        ).status_code
+        == 401
+    )
+    push = f"{base}/push/lab?token={secrets['push']}"
+    assert httpx.post(push, json={"ussd": [{"port": 1, "text": "x"}]}).status_code == 200
+    assert httpx.post(f"{base}/push/lab?token=wrong", json={}).status_code == 401
+    readyz = httpx.get(f"{base}/readyz").text
+    time.sleep(1)  # a few inbox polls, refused by the device
+    output = (
+        readyz
+        + json.dumps(reply)
+        + "".join(log.read_text() for log in tmp_path.glob("serve-*.log"))
+    )
+    assert "GET /readyz" in output or "/readyz" in output  # the log was captured
+    for secret in secrets.values():
+        assert secret not in output

@@ -51,15 +51,8 @@ def parse_gateway_status(reply: Mapping[str, Any]) -> GatewayStatusRecord:
     if not isinstance(performance, Mapping):
         raise WireError("the reply has no performance object")
     values = fields(performance, (), "performance")
-    return GatewayStatusRecord(
-        cpu_used=optional_int(values.get("cpu_used"), "cpu_used"),
-        memory_total=optional_int(values.get("memory_total"), "memory_total"),
-        memory_used=optional_int(values.get("memory_used"), "memory_used"),
-        memory_free=optional_int(values.get("memory_free"), "memory_free"),
-        memory_cached=optional_int(values.get("memory_cached"), "memory_cached"),
-        memory_buffers=optional_int(values.get("memory_buffers"), "memory_buffers"),
-        flash_total=optional_int(values.get("flash_total"), "flash_total"),
-        flash_used=optional_int(values.get("flash_used"), "flash_used"),
+    return GatewayStatusRecord(  # every value arrives as a string of digits
+        **{name: optional_int(values.get(name), name) for name in GatewayStatusRecord.__slots__}
     )
 
 

@@ -79,3 +79,24 @@ def test_push_tokens_never_reach_the_access_log(caplog: pytest.LogCaptureFixture
         )
     assert "s3cret" not in caplog.text
     assert "/push/a?token=***&x=1" in caplog.text
+
+
+def test_a_subscriber_leaving_mid_event_is_not_logged_as_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from strawberry.http.exceptions import WebSocketDisconnected
+
+    from ultiroam_graphql.cli import _configure_logging
+
+    _configure_logging("info")
+    logger = logging.getLogger("strawberry.ws.task")
+    with caplog.at_level(logging.INFO, logger="strawberry.ws.task"):
+        try:
+            raise WebSocketDisconnected
+        except WebSocketDisconnected:
+            logger.exception("Exception in worker task")
+        try:
+            raise RuntimeError("a real one")
+        except RuntimeError:
+            logger.exception("Exception in worker task")
+    assert len(caplog.records) == 1 and "a real one" in caplog.text

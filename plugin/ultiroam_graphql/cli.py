@@ -156,11 +156,20 @@ class _RedactTokens(logging.Filter):
         return True
 
 
+class _QuietDisconnects(logging.Filter):
+    """A subscriber that leaves while an event is on its way is normal, not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return type(error).__name__ != "WebSocketDisconnected"
+
+
 def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     for name in ("uvicorn.access", "uvicorn.error", "httpx"):
         logging.getLogger(name).addFilter(_RedactTokens())
+    logging.getLogger("strawberry.ws.task").addFilter(_QuietDisconnects())
 
 
 if __name__ == "__main__":  # pragma: no cover

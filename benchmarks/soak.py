@@ -12,7 +12,9 @@ For ``--duration`` seconds it runs, concurrently:
   * ``--query-workers`` GraphQL query loops: ``smsResults`` over both gateways with port, status
     and number filters, and the port state of both gateways;
   * webhook pushes at ``--push-rate`` a second, alternating gateways, each one distinct
-    ``sms_result`` element with a unique ``user_id``, so each must reach a subscriber once;
+    ``sms_result`` element with a unique ``user_id``, so each must reach a subscriber once; sent
+    on a fixed schedule by ``--push-workers`` kept-alive connections (``--fresh-connections``:
+    a new one per push, as many devices do), a push waiting while every worker is busy;
   * ``--subscribers`` WebSocket subscribers (graphql-transport-ws, ``smsResults``, no filter),
     each living a random 5-30 s and then replaced; each records the user ids it receives.
 
@@ -25,7 +27,8 @@ everything expected, so nothing expected is still in flight), or ``--drain`` s p
 expected but never received; duplicates = a user id received twice. A subscriber whose stream
 ended early (error, close) is "broken" and its losses are reported apart.
 
-Also reported: push and query latencies and statuses, 5xx counts (must be 0), GraphQL error codes
+Also reported: push and query latencies and statuses (pushes that opened a connection apart from
+those on a kept-alive one), the queue wait, 5xx counts (must be 0), GraphQL error codes
 (GATEWAY_UNAVAILABLE is expected while ``flappy`` is down), push-to-subscriber latency (sampled),
 this script's own event-loop lag and CPU (it shares the machine), the facade's ERROR/WARNING log
 lines, and the facade's RSS and CPU every 10 s (from /proc/<pid>) with a plateau verdict: mean RSS
@@ -37,6 +40,7 @@ accepted push was lost for a subscriber that stayed connected throughout; else 0
     .venv/bin/python benchmarks/soak.py                     # ten minutes, memory:// broker
     .venv/bin/python benchmarks/soak.py --duration 60
     .venv/bin/python benchmarks/soak.py --duration 60 --broker redis://127.0.0.1:6379/15
+    .venv/bin/python benchmarks/soak.py --duration 60 --fresh-connections
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ import random
 import signal
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -131,15 +136,22 @@ class Stats:
     sent_at: dict[int, float] = field(default_factory=dict)
     push_status: Counter = field(default_factory=Counter)
     push_latency: list[float] = field(default_factory=list)
+    push_wait: list[float] = field(default_factory=list)  # scheduled -> a worker sends it
+    new_conn_latency: list[float] = field(default_factory=list)  # pushes that opened a connection
+    reused_latency: list[float] = field(default_factory=list)  # pushes on a kept-alive one
     gql_status: Counter = field(default_factory=Counter)
     gql_codes: Counter = field(default_factory=Counter)
     gql_latency: list[float] = field(default_factory=list)
+    gql_times: list[tuple[float, bool]] = field(default_factory=list)  # started, unavailable?
     subs: list[Sub] = field(default_factory=list)
     sub_connect_errors: Counter = field(default_factory=Counter)
     delivery_latency: array = field(default_factory=lambda: array("d"))
     samples: list[dict] = field(default_factory=list)
     loop_lag: list[float] = field(default_factory=list)
-    flaps: int = 0
+    flaps: list[tuple[float, float]] = field(default_factory=list)  # killed, back up
+    started: float = 0.0
+    backlog_dropped: int = 0  # pushes still waiting for a worker when the run ended
+    facade_exit: int | None = None  # the facade's exit status, had it died during the run
 
 
 PCTS = (("p50", 0.5), ("p99", 0.99), ("max", 1.0))
@@ -151,47 +163,64 @@ def pct(values, q: float) -> float | None:
 
 
 async def pusher(args, api: str, stats: Stats, deadline: float) -> None:
-    """Pushes on a fixed schedule; requests overlap, so a slow answer never lowers the rate."""
-    # keep-alive shorter than uvicorn's 5 s, so a request never races the server's idle close
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000, keepalive_expiry=2)
+    """A schedule of ``--push-rate`` pushes a second, sent by ``--push-workers`` connections.
+
+    Each worker sends one push at a time, on a kept-alive connection unless
+    ``--fresh-connections``; a push waits in the queue while every worker is busy (its wait is
+    reported), so the schedule never slows down and the client never piles up requests.
+    """
+    due: asyncio.Queue[tuple[int, float]] = asyncio.Queue()
+    keep = 0 if args.fresh_connections else args.push_workers  # devices often do not keep-alive
+    limits = httpx.Limits(
+        max_connections=args.push_workers, max_keepalive_connections=keep, keepalive_expiry=2
+    )
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
 
-        async def push(uid: int) -> None:
-            gateway = GATEWAYS[uid % 2]
-            element = {
-                "port": uid % 32,
-                "number": f" +3361{uid:07d} ",
-                "time": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
-                "status": "SENT_OK",
-                "count": 1,
-                "succ_count": 1,
-                "ref_id": uid % 256,
-                "imsi": "208150000000001",
-                "user_id": uid,
-            }
-            body = {"sn": f"soak-{gateway}", "sms_result": [element]}
-            stats.sent_at[uid] = started = time.monotonic()
-            try:
-                response = await client.post(f"{api}/push/{gateway}?token={TOKEN}", json=body)
-            except httpx.HTTPError as exc:
-                stats.push_status[type(exc).__name__] += 1
-                return
-            done = time.monotonic()
-            stats.push_status[response.status_code] += 1
-            stats.push_latency.append(done - started)
-            if response.status_code == 200:
-                stats.pushes.append((started, done, uid))
+        async def worker() -> None:
+            while (item := await due.get()) is not None:
+                uid, scheduled = item
+                gateway = GATEWAYS[uid % 2]
+                now = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+                element = {"port": uid % 32, "number": f" +3361{uid:07d} ", "time": now}
+                element |= {"status": "SENT_OK", "count": 1, "succ_count": 1, "user_id": uid}
+                body = {"sn": f"soak-{gateway}", "sms_result": [element]}
+                opened: list[str] = []  # httpx's trace: did this push open a connection?
 
-        tasks: set[asyncio.Task] = set()
+                async def trace(name: str, info: dict, opened: list[str] = opened) -> None:
+                    if name == "connection.connect_tcp.started":
+                        opened.append(name)
+
+                stats.sent_at[uid] = started = time.monotonic()
+                stats.push_wait.append(started - scheduled)
+                try:
+                    response = await client.post(
+                        f"{api}/push/{gateway}?token={TOKEN}",
+                        json=body,
+                        extensions={"trace": trace},
+                    )
+                except httpx.HTTPError as exc:
+                    stats.push_status[type(exc).__name__] += 1
+                    continue
+                done = time.monotonic()
+                stats.push_status[response.status_code] += 1
+                stats.push_latency.append(done - started)
+                (stats.new_conn_latency if opened else stats.reused_latency).append(done - started)
+                if response.status_code == 200:
+                    stats.pushes.append((started, done, uid))
+
+        workers = [asyncio.create_task(worker()) for _ in range(args.push_workers)]
         uid, start = 0, time.monotonic()
         while (now := time.monotonic()) < deadline:
-            while uid < (now - start) * args.push_rate:  # every push due, even if woken late
+            while uid + 1 <= (now - start) * args.push_rate:  # every push due, even if late
                 uid += 1
-                task = asyncio.create_task(push(uid))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-            await asyncio.sleep(start + uid / args.push_rate - now)
-        await asyncio.gather(*tasks)
+                due.put_nowait((uid, start + uid / args.push_rate))
+            await asyncio.sleep(start + (uid + 1) / args.push_rate - now)  # the next one due
+        while not due.empty():  # the backlog the facade could not take in time is not sent
+            due.get_nowait()
+            stats.backlog_dropped += 1
+        for _ in workers:
+            due.put_nowait(None)
+        await asyncio.gather(*workers)
 
 
 async def querier(api: str, stats: Stats, deadline: float) -> None:
@@ -208,9 +237,12 @@ async def querier(api: str, stats: Stats, deadline: float) -> None:
                 continue
             stats.gql_latency.append(time.monotonic() - started)
             stats.gql_status[response.status_code] += 1
+            codes = set()
             with contextlib.suppress(ValueError):
                 for error in response.json().get("errors") or []:
-                    stats.gql_codes[(error.get("extensions") or {}).get("code", "NONE")] += 1
+                    codes.add((error.get("extensions") or {}).get("code", "NONE"))
+            stats.gql_codes.update(codes)  # per request: how many requests saw each code
+            stats.gql_times.append((started, "GATEWAY_UNAVAILABLE" in codes))
             await asyncio.sleep(0.05)
 
 
@@ -269,10 +301,11 @@ async def live_subscriber(args, ws_url: str, sub: Sub, stats: Stats) -> None:
 async def flapper(args, child: Child, stats: Stats, deadline: float) -> None:
     while time.monotonic() + args.flap_interval < deadline:
         await asyncio.sleep(args.flap_interval - args.down_seconds)
+        killed = time.monotonic()
         await child.stop(signal.SIGKILL)
-        stats.flaps += 1
         await asyncio.sleep(args.down_seconds)
         await child.start()
+        stats.flaps.append((killed - stats.started, time.monotonic() - stats.started))
 
 
 def proc_sample(pid: int) -> tuple[int, float]:
@@ -287,22 +320,20 @@ def loadavg() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
-async def sampler(pid: int, stats: Stats, started: float, deadline: float) -> None:
+async def sampler(facade: Child, stats: Stats, started: float, deadline: float) -> None:
     """Every 10 s: the facade's RSS and CPU share, this script's CPU share, the load average."""
-    last = proc_sample(pid)[1], proc_sample(os.getpid())[1], time.monotonic()
+    pid, last = facade.process.pid, None
     while True:
         now = time.monotonic()
+        if facade.process.returncode is not None:
+            stats.facade_exit = facade.process.returncode
+            return
         (rss, cpu), own = proc_sample(pid), proc_sample(os.getpid())[1]
-        span = max(now - last[2], 1e-9)
-        stats.samples.append(
-            {
-                "t": round(now - started, 1),
-                "rss_mib": round(rss / 1024, 1),
-                "facade_cpu_percent": round(100 * (cpu - last[0]) / span),
-                "soak_py_cpu_percent": round(100 * (own - last[1]) / span),
-                "loadavg_1m": loadavg(),
-            }
-        )
+        sample = {"t": round(now - started, 1), "rss_mib": round(rss / 1024, 1)}
+        if last is not None:  # CPU shares over the last interval
+            sample["facade_cpu_percent"] = round(100 * (cpu - last[0]) / (now - last[2]))
+            sample["soak_py_cpu_percent"] = round(100 * (own - last[1]) / (now - last[2]))
+        stats.samples.append(sample | {"loadavg_1m": loadavg()})
         last = cpu, own, now
         if now >= deadline:
             return
@@ -354,11 +385,18 @@ def analyse(args, stats: Stats) -> dict:
     statuses = [*stats.push_status.items(), *stats.gql_status.items()]
     return {
         "pushes": {
+            "scheduled": sum(stats.push_status.values()) + stats.backlog_dropped,
             "sent": sum(stats.push_status.values()),
             "accepted": stats.push_status[200],
             "accepted_per_s": round(stats.push_status[200] / args.duration, 1),
             "statuses": {str(k): v for k, v in stats.push_status.items()},
             "latency_s": {q: pct(stats.push_latency, v) for q, v in PCTS},
+            "queue_wait_s": {q: pct(stats.push_wait, v) for q, v in PCTS},
+            "on_new_connection": len(stats.new_conn_latency),
+            "latency_on_new_connection_s": {q: pct(stats.new_conn_latency, v) for q, v in PCTS},
+            "latency_on_kept_alive_connection_s": {
+                q: pct(stats.reused_latency, v) for q, v in PCTS
+            },
         },
         "subscribers": {
             **totals,
@@ -369,14 +407,36 @@ def analyse(args, stats: Stats) -> dict:
         "graphql": {
             "requests": sum(stats.gql_status.values()),
             "statuses": {str(k): v for k, v in stats.gql_status.items()},
-            "error_codes": dict(stats.gql_codes),
+            "requests_with_error_code": dict(stats.gql_codes),
             "latency_s": {q: pct(stats.gql_latency, v) for q, v in PCTS},
         },
+        "facade_died_with": stats.facade_exit,
         "five_xx": sum(n for code, n in statuses if isinstance(code, int) and code >= 500),
-        "gateway_flaps": stats.flaps,
+        "gateway_down_s": [[round(a, 1), round(b, 1)] for a, b in stats.flaps],
+        "timeline": timeline(stats, max(5.0, args.duration // 30)),
         "soak_py_loop_lag_s": {q: pct(stats.loop_lag, v) for q, v in PCTS},
-        "facade": {"samples": stats.samples, "rss_last_over_middle_third": ratio},
+        "facade": {
+            "samples": stats.samples,
+            "rss_last_over_middle_third": ratio,
+            "verdict": "n/a" if ratio is None else "plateau" if ratio <= 1.10 else "GROWING",
+        },
     }
+
+
+def timeline(stats: Stats, step: float) -> list[str]:
+    """Per ``step`` s of the run: pushes accepted (by start) and their slowest answer, and how
+    many queries answered GATEWAY_UNAVAILABLE (compare with ``gateway_down_s``)."""
+    pushes: dict[int, list[float]] = {}
+    for started, done, _ in stats.pushes:
+        pushes.setdefault(int((started - stats.started) // step), []).append(done - started)
+    queries: dict[int, list[bool]] = {}
+    for started, unavailable in stats.gql_times:
+        queries.setdefault(int((started - stats.started) // step), []).append(unavailable)
+    return [
+        f"{k * step:>5.0f}s: {len(v):>4} pushes accepted, slowest 200 after {max(v):5.2f} s; "
+        f"{sum(queries.get(k, []))}/{len(queries.get(k, []))} queries GATEWAY_UNAVAILABLE"
+        for k, v in sorted(pushes.items())
+    ]
 
 
 def log_summary(log: Path) -> dict:
@@ -389,6 +449,18 @@ def log_summary(log: Path) -> dict:
         "tracebacks": text.count("Traceback (most recent call last)"),
         "most_common": [f"{n} x {line[:150]}" for line, n in Counter(lines).most_common(6)],
     }
+
+
+def git_state() -> str:
+    """The commit the facade ran from, and whether its code had uncommitted changes."""
+
+    def git(*args: str) -> str:
+        run = subprocess.run(["git", *args], capture_output=True, text=True, cwd=RESULTS.parent)
+        return run.stdout.strip()
+
+    return git("rev-parse", "--short", "HEAD") + (
+        " + changes" if git("status", "-s", "plugin") else ""
+    )
 
 
 async def drop_redis_keys(url: str, prefix: str) -> None:
@@ -408,15 +480,7 @@ async def run(args) -> dict:
     api, prefix = f"http://{HOST}:{ports['api']}", f"soak-{uuid.uuid4().hex[:8]}"
     sims = {
         name: Child(
-            [
-                "simulate",
-                "--port",
-                str(ports[name]),
-                "--traffic-interval",
-                "0",
-                "--seed",
-                str(seed),
-            ],
+            f"simulate --port {ports[name]} --traffic-interval 0 --seed {seed}".split(),
             ports[name],
             tmp / f"simulate-{name}.log",
         )
@@ -432,16 +496,13 @@ async def run(args) -> dict:
             for name in GATEWAYS
         )
     )
-    facade = Child(
-        ["serve", "--config", str(config), "--log-level", "warning"],
-        ports["api"],
-        tmp / "serve.log",
-    )
+    serve = f"serve --config {config} --log-level warning".split()
+    facade = Child(serve, ports["api"], tmp / "serve.log")
     stats = Stats()
     try:
         for child in (*sims.values(), facade):
             await child.start()
-        started = time.monotonic()
+        started = stats.started = time.monotonic()
         deadline = started + args.duration
         print(
             f"soak: {args.duration:.0f} s; facade pid {facade.process.pid}; logs in {tmp}",
@@ -449,7 +510,7 @@ async def run(args) -> dict:
         )
         ws_url = f"ws://{HOST}:{ports['api']}/graphql"
         await asyncio.gather(
-            sampler(facade.process.pid, stats, started, deadline),
+            sampler(facade, stats, started, deadline),
             lag_monitor(stats, deadline),
             pusher(args, api, stats, deadline),
             flapper(args, sims["flappy"], stats, deadline),
@@ -463,7 +524,7 @@ async def run(args) -> dict:
             await drop_redis_keys(args.broker, prefix)
     report = analyse(args, stats)
     report["facade_log"] = log_summary(facade.log)
-    machine = {"nproc": os.cpu_count(), "python": platform.python_version()}
+    machine = {"nproc": os.cpu_count(), "python": platform.python_version(), "code": git_state()}
     report["setup"] = {**vars(args), **machine, "logs": str(tmp), "redis_prefix": prefix}
     return report
 
@@ -472,6 +533,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=600.0, help="seconds (default 600)")
     parser.add_argument("--push-rate", type=float, default=50.0, help="pushes a second")
+    parser.add_argument("--push-workers", type=int, default=32, help="push connections")
+    parser.add_argument(
+        "--fresh-connections", action="store_true", help="a new connection for every push"
+    )
     parser.add_argument("--subscribers", type=int, default=200)
     parser.add_argument("--query-workers", type=int, default=4)
     parser.add_argument("--broker", default="memory://", help="or redis://127.0.0.1:6379/15")
@@ -488,33 +553,25 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"soak-{datetime.now():%Y%m%d-%H%M%S}.json"
     out.write_text(json.dumps(report, indent=2))
-    pushes, subs, gql = report["pushes"], report["subscribers"], report["graphql"]
-    samples, ratio = report["facade"]["samples"], report["facade"]["rss_last_over_middle_third"]
-    print(
-        f"pushes: sent {pushes['sent']}, accepted {pushes['accepted']} "
-        f"({pushes['accepted_per_s']}/s), statuses {pushes['statuses']}, "
-        f"latency {pushes['latency_s']}\n"
-        f"subscribers: {subs['intact_subscribers']} intact: expected {subs['intact_expected']}, "
-        f"lost {subs['intact_lost']}; {subs['broken_subscribers']} broken: expected "
-        f"{subs['broken_expected']}, lost {subs['broken_lost']}; received {subs['received']}, "
-        f"duplicates {subs['duplicates']}, drain timeouts {subs['drain_timeouts']}, "
-        f"connect errors {subs['connect_errors']}\n"
-        f"delivery latency (sampled): {subs['delivery_latency_s']}\n"
-        f"graphql: {gql['requests']} requests, statuses {gql['statuses']}, codes "
-        f"{gql['error_codes']}, latency {gql['latency_s']}\n"
-        f"gateway flaps: {report['gateway_flaps']}; "
-        f"soak.py event-loop lag: {report['soak_py_loop_lag_s']}"
-    )
-    for key in ("rss_mib", "facade_cpu_percent", "soak_py_cpu_percent", "loadavg_1m"):
-        print(f"{key:>20}: " + " ".join(str(sample[key]) for sample in samples))
-    verdict = "n/a" if ratio is None else "plateau" if ratio <= 1.10 else "GROWING"
+    pushes, subs, gql, facade = (report[k] for k in ("pushes", "subscribers", "graphql", "facade"))
     log = report["facade_log"]
     print(
-        f"RSS mean of last third / middle third = {ratio} -> {verdict}\n"
-        f"facade log: {log['errors']} ERROR, {log['warnings']} WARNING, {log['tracebacks']} "
-        f"tracebacks: {log['most_common']}\n5xx: {report['five_xx']}; report: {out}"
+        f"pushes: {pushes}\nsubscribers: {dict(subs, with_loss_or_broken='...')}\n"
+        f"graphql: {gql}\nflappy down (s into the run): {report['gateway_down_s']}\n"
+        f"soak.py event-loop lag: {report['soak_py_loop_lag_s']}\n" + "\n".join(report["timeline"])
+    )
+    for key in ("rss_mib", "facade_cpu_percent", "soak_py_cpu_percent", "loadavg_1m"):
+        print(f"{key:>20}: " + " ".join(str(s.get(key, "-")) for s in facade["samples"]))
+    print(
+        f"RSS mean of last third / middle third = {facade['rss_last_over_middle_third']} -> "
+        f"{facade['verdict']}\nfacade log: {log['errors']} ERROR, {log['warnings']} WARNING, "
+        f"{log['tracebacks']} tracebacks: {log['most_common']}\n"
+        f"5xx: {report['five_xx']}; lost (intact subscribers): {subs['intact_lost']}; report: {out}"
     )
     failed = report["five_xx"] > 0 or subs["intact_lost"] > 0
+    if report["facade_died_with"] is not None:
+        print(f"the facade died during the run (status {report['facade_died_with']})")
+        failed = True
     print("FAIL" if failed else "PASS")
     return 1 if failed else 0
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +19,11 @@ from ultiroam_graphql import create_app
 from ultiroam_graphql.config import GatewaySettings, Settings
 from ultiroam_graphql.gateway import GatewayClient
 from ultiroam_graphql.simulator import ManualClock, SimulatedGateway, create_simulator_app
+
+PUSH_EXAMPLES: dict[str, Any] = json.loads(
+    (Path(__file__).parent / "fixtures" / "push_examples.json").read_text()
+)
+"""One example body element (or object) per push kind, shaped as the manual gives them."""
 
 START = 1_714_730_400.0
 """2024-05-03 10:00:00 UTC: the simulated devices' clock in tests."""

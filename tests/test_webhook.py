@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.support import Facade
+from tests.support import PUSH_EXAMPLES, Facade
 
 from ultiroam_graphql.events import Event
 
@@ -19,86 +19,7 @@ MANUAL_EXAMPLE = (
     b'"time":"2016-07-1215:46:53","status":"SENT_OK","count":1,"succ_count":1,'
     b'"ref_i d":215,"imsi":"460004642148063 "}]}'
 )
-BODIES: dict[str, Any] = {
-    "sms_result": [
-        {
-            "port": 0,
-            "number": "0612345678",
-            "time": "2024-05-03 10:15:02",
-            "status": "SENT_OK",
-            "count": 1,
-            "succ_count": 1,
-            "ref_id": 17,
-            "imsi": "460001234567890",
-            "user_id": 5,
-        },
-        {
-            "port": 1,
-            "number": "0698765432",
-            "time": "2024-05-03 10:15:03",
-            "status": "SENDING",
-            "count": 2,
-            "succ_count": 1,
-            "ref_id": 42,
-            "imsi": "460001234567891",
-        },
-    ],
-    "sms_deliver_status": [
-        {
-            "port": 0,
-            "number": "0612345678",
-            "time": "2024-05-03 10:15:02",
-            "ref_id": 17,
-            "status_code": 0,
-            "imsi": "460001234567890",
-        },
-    ],
-    "sms": [
-        {
-            "incoming_sms_id": 43,
-            "port": 1,
-            "number": "+33611111111",
-            "smsc": "+33609001390",
-            "timestamp": "2024-05-03 10:21:40",
-            "text": "hi",
-            "imsi": "460001234567891",
-        },
-    ],
-    "ussd": [{"port": 2, "text": "Your balance is 5.00"}],
-    "register": [
-        {
-            "port": 3,
-            "iccid": "<NULL>",
-            "imsi": "<NULL>",
-            "number": "",
-            "status": "down",
-            "sequence": 5,
-        },
-    ],
-    "cdr": [
-        {
-            "port": 1,
-            "start_date": "2024-05-03 10:00:00",
-            "answer_date": "2024-05-03 10:00:05",
-            "duration": 30,
-            "source_number": "100",
-            "destination_number": "0612345678",
-            "direction": "ip->gsm",
-            "ip": "192.0.2.5",
-            "codec": "G.711A",
-            "hangup": "called",
-            "gsm_code": 16,
-            "bcch": "",
-        },
-    ],
-    "device": {
-        "port_number": 32,
-        "IP": "192.0.2.10",
-        "MAC": "F8-A0-3D-00-00-01",
-        "status": "power_on",
-    },
-    "exception_info": {"port": 4, "type": "call_fail", "action": "reset"},
-}
+BODIES: dict[str, Any] = PUSH_EXAMPLES
 
 
 class Pushes:

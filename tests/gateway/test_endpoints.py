@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from pytest_httpx import HTTPXMock
-from tests.support import gateway_settings
+from tests.support import PUSH_EXAMPLES, gateway_settings
 
 from ultiroam_graphql.errors import GatewayProtocolError, GatewayRejected
 from ultiroam_graphql.gateway import (
@@ -552,20 +552,7 @@ async def test_get_status_without_performance(
 
 # get_cdr
 
-CDR = {
-    "port": 1,
-    "start_date": "2024-05-03 10:00:00",
-    "answer_date": "2024-05-03 10:00:05",
-    "duration": 30,
-    "source_number": "100",
-    "destination_number": "0612345678",
-    "direction": "ip->gsm",
-    "ip": "192.0.2.5",
-    "codec": "G.711A",
-    "hangup": "called",
-    "gsm_code": 16,
-    "bcch": "",
-}
+CDR = PUSH_EXAMPLES["cdr"][0]
 
 
 async def test_get_cdr(httpx_mock: HTTPXMock, client: GatewayClient) -> None:

@@ -18,12 +18,12 @@ test: $(STAMP) lint
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check plugin tests examples
-	$(BIN)/ruff format --check plugin tests examples
+	$(BIN)/ruff check plugin tests examples benchmarks
+	$(BIN)/ruff format --check plugin tests examples benchmarks
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix plugin tests examples
-	$(BIN)/ruff format plugin tests examples
+	$(BIN)/ruff check --fix plugin tests examples benchmarks
+	$(BIN)/ruff format plugin tests examples benchmarks
 
 schema: $(STAMP)
 	$(BIN)/ultiroam-graphql schema > schema.graphql

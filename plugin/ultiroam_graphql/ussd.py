@@ -38,7 +38,7 @@ async def ussd_exchange(
 
     async with broker.subscribe(on_port) as pushes:
         for status in await client.send_ussd(ports=[port], text=code):
-            if status.port == port and status.status != 200:
+            if status.port == port and not status.sent:
                 raise GatewayRejected(
                     client.id,
                     f"USSD on port {port}: the gateway answered status {status.status}",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import time
 from collections.abc import Mapping
 
 from starlette.requests import ClientDisconnect, Request
@@ -63,7 +62,5 @@ class PushWebhook:
         except BrokerUnavailable:
             return _refuse(503, "the broker is unavailable; try again later", retry_after=5)
         published = sum(cursor is not None for cursor in cursors)
-        if events and events[0].sn:
-            gateway.sn = events[0].sn
-        gateway.last_contact = time.time()
+        gateway.heard_from(events[0].sn if events else None)
         return JSONResponse({"ok": True, "events": len(events), "published": published})

@@ -445,8 +445,14 @@ class GatewayClient:
             log.warning("gateway %s: %s (HTTP %s)", self.id, problem, response.status_code)
             raise GatewayAuthFailed(self.id, f"{name}: {problem}")
         self._logged_in = True
-        self.last_contact = time.time()
+        self.heard_from()
         return response
+
+    def heard_from(self, sn: str | None = None) -> None:
+        """The gateway answered or pushed: note when, and its serial number when it gave one."""
+        self.last_contact = time.time()
+        if sn:
+            self.sn = sn
 
     async def _http_request(
         self, method: str, name: str, *, json: Any, params: Mapping[str, str] | None
@@ -472,8 +478,8 @@ class GatewayClient:
                 f"{name}: HTTP {response.status_code} reply is not the documented JSON envelope",
             )
         sn = envelope.get("sn")
-        if isinstance(sn, str) and (sn := optional_str(sn, "sn")):
-            self.sn = sn
+        if isinstance(sn, str):
+            self.heard_from(optional_str(sn, "sn"))
         try:
             code = int(str(envelope["error_code"]).strip())
         except ValueError:

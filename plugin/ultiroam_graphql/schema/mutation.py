@@ -20,16 +20,15 @@ from ..errors import (
 )
 from ..gateway import SendSmsRequest, SmsRecipient
 from ..gateway.models import MAX_NUMBER_BYTES
+from ..gateway.sending import MAX_RECIPIENTS_PER_SEND, MAX_TEXT_BYTES
+from ..gateway.ussd import MAX_USSD_BYTES
 from ..ussd import ussd_exchange
 from .context import Context
 from .device import UssdReply
 from .filters import check_port
 from .types import Gateway, Port, SmsResult
 
-MAX_TEXT_BYTES = 1500
-MAX_RECIPIENTS_PER_CALL = 128
 MAX_RECIPIENTS = 10_000
-MAX_USSD_BYTES = 60
 
 
 @strawberry.enum
@@ -133,7 +132,7 @@ class Mutation:
                 encoding=(input.encoding or SmsEncoding.UNICODE).value,
                 request_status_report=input.request_status_report is not False,
             )
-            for batch in chunked(recipients, MAX_RECIPIENTS_PER_CALL)
+            for batch in chunked(recipients, MAX_RECIPIENTS_PER_SEND)
         ]
         receipts = await asyncio.gather(
             *(client.send_sms(request) for request in requests), return_exceptions=True

@@ -8,12 +8,19 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
 from ..broker import Broker
@@ -21,6 +28,15 @@ from ..gateway import GatewayClient
 from ..limits import BodyTooLarge, read_limited
 from ..outbound import Outbound
 from .context import Context
+from .media import (
+    BAD_USER_INPUT,
+    GRAPHQL_RESPONSE,
+    JSON,
+    SUPPORTED,
+    error_response,
+    negotiate,
+    request_content_type_problem,
+)
 from .root import Limits, build_schema
 
 DEFAULT_LIMITS = Limits()
@@ -43,6 +59,9 @@ class GraphQLView(GraphQL[Context, None]):
     With ``api_tokens``, every operation needs ``Authorization: Bearer <token>``: as a header, or
     for WebSockets (browsers cannot set headers there) in the ``connection_init`` payload. The
     GraphiQL page itself stays open, so a person can paste the header into it.
+
+    Over HTTP it follows the GraphQL-over-HTTP spec (docs/graphql-over-http.md): both response
+    media types by ``Accept``, their status codes, 405 for mutations over GET, 406 and 415.
     """
 
     def __init__(
@@ -75,28 +94,48 @@ class GraphQLView(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        request = Request(scope, receive)
-        if self.api_tokens:
-            wants_page = request.method == "GET" and "text/html" in request.headers.get(
-                "accept", ""
+        response = await self._http(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def _http(self, request: Request) -> Response:
+        """GraphQL over HTTP: the checks that come before GraphQL, each in the negotiated type."""
+        if self.should_render_graphql_ide(self.request_adapter_class(request)):
+            return await self._run(request, JSON)  # the page: no token, no media type
+        media_type = negotiate(request.headers.get("accept"))
+        if media_type is None:
+            return error_response(JSON, 406, f"Acceptable response types: {SUPPORTED}")
+        if self.api_tokens and not bearer_token_accepted(
+            request.headers.get("authorization"), self.api_tokens
+        ):
+            return error_response(
+                media_type,
+                401,
+                UNAUTHENTICATED_MESSAGE,
+                code="UNAUTHENTICATED",
+                headers={"WWW-Authenticate": "Bearer"},
             )
-            if not wants_page and not bearer_token_accepted(
-                request.headers.get("authorization"), self.api_tokens
-            ):
-                await UNAUTHENTICATED_RESPONSE(scope, receive, send)
-                return
         try:
             body = await read_limited(request, self.max_request_bytes)
         except BodyTooLarge:
-            await _bad_request(
-                f"The request body is larger than {self.max_request_bytes} bytes", 413
-            )(scope, receive, send)
-            return
+            message = f"The request body is larger than {self.max_request_bytes} bytes"
+            return error_response(media_type, 413, message)
+        if request.method == "POST":
+            problem = request_content_type_problem(request.headers.get("content-type"))
+            if problem is not None:
+                return error_response(media_type, 415, problem)
         problem = _json_body_problem(request, body)
         if problem is not None:
-            await _bad_request(problem)(scope, receive, send)
-            return
-        await super().__call__(scope, _replay(body), send)
+            return error_response(media_type, 400, problem)
+        return await self._run(Request(request.scope, _replay(body)), media_type)
+
+    async def _run(self, request: Request, media_type: str) -> Response:
+        """Strawberry's handling, its HTTP errors answered as GraphQL errors, not plain text."""
+        try:
+            return await self.run(request)
+        except HTTPException as exc:
+            allow = getattr(exc, "allow", "GET, POST")
+            headers = {"Allow": allow} if exc.status_code == 405 else None
+            return error_response(media_type, exc.status_code, exc.reason, headers=headers)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """At most ``max_connections`` WebSockets at once; more are turned away (1013)."""
@@ -122,6 +161,12 @@ class GraphQLView(GraphQL[Context, None]):
                 raise ConnectionRejectionError({"message": UNAUTHENTICATED_MESSAGE})
         return await super().on_ws_connect(context)
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page, its assets served by the app itself: it works with no internet."""
+        from ..graphiql import graphiql_response  # the page's one seam with this view
+
+        return graphiql_response(tokens_required=bool(self.api_tokens))
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
@@ -134,18 +179,99 @@ class GraphQLView(GraphQL[Context, None]):
             response=response,
         )
 
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = negotiate(request.headers.get("accept")) or JSON
+        return sub_response
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        parsed = await super().parse_http_body(request)
+        for item in parsed if isinstance(parsed, list) else [parsed]:
+            name: object = item.operation_name
+            if not isinstance(name, (str, type(None))):
+                raise HTTPException(
+                    400, "The GraphQL operation's `operationName` must be a string or null."
+                )
+            item.operation_name = name or None  # the empty string names no operation
+        return parsed
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Queries over GET, queries and mutations over POST; subscriptions over WebSockets."""
+        allowed = {OperationType.QUERY}
+        if request_adapter.method == "POST":
+            allowed.add(OperationType.MUTATION)
+        elif not self.allow_queries_via_get:
+            allowed.clear()
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request") from exc
+        except CannotGetOperationTypeError as exc:
+            return _refused(exc.as_http_error_reason())
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.SUBSCRIPTION:
+                return _refused("Subscriptions are served over WebSockets at this URL, not HTTP")
+            kind = "Mutations" if exc.operation_type is OperationType.MUTATION else "Queries"
+            raise MethodNotAllowed(
+                f"{kind} are not served over GET: use POST", allow="POST"
+            ) from exc
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """Under the newer media type, an operation refused before it ran has no ``data``."""
+        processed = await super().process_result(request, result)
+        if _refused_before_execution(result) and (
+            negotiate(request.headers.get("accept")) == GRAPHQL_RESPONSE
+        ):
+            processed.pop("data", None)
+        return processed
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        media_type = sub_response.media_type or JSON
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = f"{media_type}; charset=utf-8"
+        if not sub_response.status_code and media_type == GRAPHQL_RESPONSE:
+            response.status_code = _graphql_response_status(response_data)
+        return response
+
 
 UNAUTHENTICATED_MESSAGE = "A valid API token is required: Authorization: Bearer <token>"
-UNAUTHENTICATED_RESPONSE = JSONResponse(
-    {"errors": [{"message": UNAUTHENTICATED_MESSAGE, "extensions": {"code": "UNAUTHENTICATED"}}]},
-    status_code=401,
-    headers={"WWW-Authenticate": "Bearer"},
-)
+
+
+class MethodNotAllowed(HTTPException):
+    """405, with the methods that would serve the request (the ``Allow`` header)."""
+
+    def __init__(self, reason: str, *, allow: str) -> None:
+        super().__init__(405, reason)
+        self.allow = allow
 
 
 def _json_body_problem(request: Request, body: bytes) -> str | None:
     """Why a JSON request body cannot be a GraphQL request, before Strawberry reads it."""
-    if request.method != "POST" or "json" not in request.headers.get("content-type", ""):
+    if request.method != "POST":
         return None
     try:
         value = json.loads(body.decode("utf-8"))
@@ -160,11 +286,29 @@ def _json_body_problem(request: Request, body: bytes) -> str | None:
     return None
 
 
-def _bad_request(message: str, status: int = 400) -> JSONResponse:
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]},
-        status_code=status,
+def _refused(message: str) -> ExecutionResult:
+    """A GraphQL request error raised before execution: no data, one error."""
+    error = GraphQLError(message, extensions={"code": BAD_USER_INPUT})
+    return PreExecutionError(data=None, errors=[error])
+
+
+def _refused_before_execution(result: ExecutionResult) -> bool:
+    """No field ran: a syntax, validation, variable or input error (errors with no path)."""
+    return (
+        result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
     )
+
+
+def _graphql_response_status(
+    response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+) -> int:
+    """200 when the operation ran (``data`` present, even null); 400 when it was refused."""
+    if isinstance(response_data, list) or "data" in response_data:
+        return 200
+    codes = {
+        (error.get("extensions") or {}).get("code") for error in response_data.get("errors") or []
+    }
+    return 500 if "INTERNAL_SERVER_ERROR" in codes else 400
 
 
 def _replay(body: bytes) -> Receive:

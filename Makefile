@@ -30,12 +30,12 @@ chromium:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check plugin tests examples benchmarks
-	$(BIN)/ruff format --check plugin tests examples benchmarks
+	$(BIN)/ruff check plugin tests examples benchmarks scripts
+	$(BIN)/ruff format --check plugin tests examples benchmarks scripts
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix plugin tests examples benchmarks
-	$(BIN)/ruff format plugin tests examples benchmarks
+	$(BIN)/ruff check --fix plugin tests examples benchmarks scripts
+	$(BIN)/ruff format plugin tests examples benchmarks scripts
 
 schema: $(STAMP)
 	$(BIN)/ultiroam-graphql schema > schema.graphql

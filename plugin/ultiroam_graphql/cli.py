@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import re
 import sys
 from collections.abc import Sequence
 
 from .config import CONFIG_ENV, ConfigError, holds_secrets, load_settings, readable_by_others
+from .logs import LOG_FORMATS, LOG_LEVELS, LogFormat, configure_logging
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="address to listen on (default: [server] host, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: [server] port, 8000)")
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    _log_options(serve)
     serve.set_defaults(run=_serve)
 
     simulate = commands.add_parser("simulate", help="run a simulated gateway (same REST API)")
@@ -61,14 +60,22 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--push-interval", type=float, default=1.0, help="seconds between pushes (default: 1)"
     )
-    simulate.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
-    )
+    _log_options(simulate)
     simulate.set_defaults(run=_simulate)
 
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema.set_defaults(run=_schema)
     return parser
+
+
+def _log_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--log-level", default="info", choices=LOG_LEVELS)
+    command.add_argument(
+        "--log-format",
+        default="text",
+        choices=LOG_FORMATS,
+        help="text for people (default), json for log collectors: one object a line",
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -87,8 +94,8 @@ def _serve(args: argparse.Namespace) -> int:
     server = app.state.settings.server
     host = args.host or server.host
     port = args.port if args.port is not None else server.port
-    _configure_logging(args.log_level)
-    uvicorn.run(app, host=host, port=port, log_level=args.log_level, lifespan="on")
+    _configure_logging(args.log_level, args.log_format)
+    uvicorn.run(app, host=host, port=port, log_level=args.log_level, log_config=None, lifespan="on")
     return 0
 
 
@@ -113,8 +120,15 @@ def _simulate(args: argparse.Namespace) -> int:
     except (ValueError, zoneinfo.ZoneInfoNotFoundError) as exc:
         print(f"ultiroam-graphql simulate: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(args.log_level)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
+    _configure_logging(args.log_level, args.log_format)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        log_config=None,
+        lifespan="on",
+    )
     return 0
 
 
@@ -141,35 +155,9 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
-class _RedactTokens(logging.Filter):
-    """Push URLs carry the gateway's token in their query: keep it out of access logs."""
-
-    _TOKEN = re.compile(r"(token=)[^&\s\"]*")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                self._TOKEN.sub(r"\1***", arg) if isinstance(arg, str) else arg
-                for arg in record.args
-            )
-        record.msg = self._TOKEN.sub(r"\1***", str(record.msg))
-        return True
-
-
-class _QuietDisconnects(logging.Filter):
-    """A subscriber that leaves while an event is on its way is normal, not an error."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        return type(error).__name__ != "WebSocketDisconnected"
-
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
-    for name in ("uvicorn.access", "uvicorn.error", "httpx"):
-        logging.getLogger(name).addFilter(_RedactTokens())
-    logging.getLogger("strawberry.ws.task").addFilter(_QuietDisconnects())
+def _configure_logging(level: str, log_format: LogFormat = "text") -> None:
+    """Our records and uvicorn's (run with ``log_config=None``) through one formatter."""
+    configure_logging(level, log_format)
 
 
 if __name__ == "__main__":  # pragma: no cover

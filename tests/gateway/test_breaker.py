@@ -173,7 +173,7 @@ async def test_while_the_trial_is_in_flight_other_calls_fail_fast(httpx_mock: HT
     trial = asyncio.create_task(query(client))
     await asyncio.wait_for(trial_sent.wait(), 10)
     with pytest.raises(GatewayUnavailable, match="trial call in progress"):
-        await query(client)
+        await client.query_sms_in_queue()  # another call: an identical one would share the trial
     release.set()
     assert await trial == []
     assert client.breaker_state == "closed"
@@ -227,7 +227,10 @@ async def test_calls_queued_for_a_slot_are_refused_once_the_circuit_opens(
     client = GatewayClient(
         gateway_settings(auth="basic", max_concurrency=1), breaker_failures=1, retry_delay=0
     )
-    outcomes = await asyncio.gather(*(query(client) for _ in range(4)), return_exceptions=True)
+    distinct = [SmsResultQuery(numbers=(f"+3361234567{n}",)) for n in range(4)]  # none shared
+    outcomes = await asyncio.gather(
+        *(client.query_sms_result(each) for each in distinct), return_exceptions=True
+    )
     assert all(isinstance(outcome, GatewayUnavailable) for outcome in outcomes)
     assert ["circuit open" in str(outcome) for outcome in outcomes] == [False, True, True, True]
     assert calls == 1

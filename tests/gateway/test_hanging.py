@@ -90,10 +90,18 @@ async def client_of(device: Device, **options: object) -> AsyncIterator[GatewayC
         await client.aclose()
 
 
+async def in_queue(client: GatewayClient, attempt: int) -> int:
+    """One distinct read (identical reads in flight at once would share one call)."""
+    reply = await client._request(
+        "GET", "query_sms_in_queue", params={"attempt": attempt}, idempotent=True
+    )
+    return int(reply["in_queue"])
+
+
 async def outcomes(client: GatewayClient, calls: int) -> list[object]:
     return await asyncio.wait_for(
         asyncio.gather(
-            *(client.query_sms_in_queue() for _ in range(calls)), return_exceptions=True
+            *(in_queue(client, attempt) for attempt in range(calls)), return_exceptions=True
         ),
         GUARD,
     )

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Protocol
 
 from ..errors import BrokerUnavailable, SubscriptionOverflow, UltiroamError
 from ..events import Event, EventDecodeError
@@ -27,6 +28,40 @@ READER_RESTART_SECONDS = 1.0
 _CLOSED = object()
 
 
+class BrokerObserver(Protocol):
+    """Told of subscriptions coming and going and of their events; ``label`` names what a
+    subscription follows (an event kind, or ``internal``), so it stays a short fixed list."""
+
+    def subscription_opened(self, label: str) -> None: ...
+
+    def subscription_closed(self, label: str) -> None: ...
+
+    def event_delivered(self, label: str) -> None:
+        """An event was handed to a subscriber."""
+
+    def event_dropped(self, label: str) -> None:
+        """An event a subscriber wanted did not fit in its full buffer (its stream ends)."""
+
+
+class NullBrokerObserver:
+    """The default: observes nothing."""
+
+    def subscription_opened(self, label: str) -> None:
+        pass
+
+    def subscription_closed(self, label: str) -> None:
+        pass
+
+    def event_delivered(self, label: str) -> None:
+        pass
+
+    def event_dropped(self, label: str) -> None:
+        pass
+
+
+NULL_BROKER_OBSERVER: BrokerObserver = NullBrokerObserver()
+
+
 class Subscription:
     """One subscriber's events, in order.
 
@@ -38,9 +73,18 @@ class Subscription:
     the replay follow it: no gap and no duplicate at the seam.
     """
 
-    def __init__(self, accept: Callable[[Event], bool], *, maxsize: int) -> None:
+    def __init__(
+        self,
+        accept: Callable[[Event], bool],
+        *,
+        maxsize: int,
+        label: str = "internal",
+        observer: BrokerObserver = NULL_BROKER_OBSERVER,
+    ) -> None:
         self.accept = accept
         self.maxsize = maxsize
+        self.label = label
+        self.observer = observer
         self._queue: asyncio.Queue[Event | object] = asyncio.Queue(maxsize)
         self._failure: UltiroamError | None = None
         self._closed = False
@@ -55,14 +99,18 @@ class Subscription:
             return  # the replay gave it already
         if self._held is not None:
             if len(self._held) >= self.maxsize:
-                self.fail(SubscriptionOverflow(self.maxsize))
+                self._overflow()
             else:
                 self._held.append(event)
             return
         try:
             self._queue.put_nowait(event)
         except asyncio.QueueFull:
-            self.fail(SubscriptionOverflow(self.maxsize))
+            self._overflow()
+
+    def _overflow(self) -> None:
+        self.observer.event_dropped(self.label)
+        self.fail(SubscriptionOverflow(self.maxsize))
 
     def hold(self) -> None:
         """Keep live events aside until :meth:`release` (while the log is replayed)."""
@@ -109,6 +157,7 @@ class Subscription:
                     raise StopAsyncIteration
             item = await self._queue.get()
             if isinstance(item, Event):
+                self.observer.event_delivered(self.label)
                 return item
             # a wake-up marker: loop to report the failure or the end
 
@@ -122,10 +171,12 @@ class Broker:
         *,
         subscriber_buffer: int = DEFAULT_SUBSCRIBER_BUFFER,
         dedupe_seconds: float = DEFAULT_DEDUPE_SECONDS,
+        observer: BrokerObserver = NULL_BROKER_OBSERVER,
     ) -> None:
         self.backend = backend
         self.subscriber_buffer = subscriber_buffer
         self.dedupe_seconds = dedupe_seconds
+        self.observer = observer
         self._subscriptions: set[Subscription] = set()
         self._reader: asyncio.Task[None] | None = None
 
@@ -173,20 +224,31 @@ class Broker:
 
     @contextlib.asynccontextmanager
     async def subscribe(
-        self, accept: Callable[[Event], bool] = lambda event: True, *, after: str | None = None
+        self,
+        accept: Callable[[Event], bool] = lambda event: True,
+        *,
+        after: str | None = None,
+        label: str = "internal",
     ) -> AsyncIterator[Subscription]:
-        """Events from now on; with ``after``, first every logged event after that cursor."""
-        subscription = Subscription(accept, maxsize=self.subscriber_buffer)
+        """Events from now on; with ``after``, first every logged event after that cursor.
+
+        ``label`` names what the subscriber follows in the observer's counts.
+        """
+        subscription = Subscription(
+            accept, maxsize=self.subscriber_buffer, label=label, observer=self.observer
+        )
         replay: asyncio.Task[None] | None = None
         if after is not None:
             cursor_key(after)  # a malformed cursor is refused before anything starts
             subscription.hold()
             replay = asyncio.create_task(self._replay(subscription, after))
         self._subscriptions.add(subscription)
+        self.observer.subscription_opened(label)
         try:
             yield subscription
         finally:
             self._subscriptions.discard(subscription)
+            self.observer.subscription_closed(label)
             subscription.close()
             if replay is not None:
                 replay.cancel()

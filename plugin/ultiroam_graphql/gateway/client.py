@@ -30,7 +30,7 @@ from ..errors import (
     GatewayUnavailable,
 )
 from .auth import make_auth
-from .breaker import BreakerState, CircuitBreaker
+from .breaker import Admission, BreakerState, CircuitBreaker
 from .calls import CallRecord, parse_call
 from .device import GatewayStatusRecord, parse_gateway_status
 from .models import (
@@ -43,8 +43,10 @@ from .models import (
     parse_inbox,
     parse_sms_results,
 )
+from .observe import NULL_OBSERVER, AuthCoolingDown, GatewayObserver, GatewayWatch, outcome_of
 from .ports import PORT_INFO_TYPES, PortInfoRecord, parse_port_info
 from .sending import SendSmsReceipt, SendSmsRequest, parse_send_receipt
+from .single_flight import SingleFlight
 from .ussd import (
     MAX_USSD_BYTES,
     UssdPortStatus,
@@ -88,6 +90,9 @@ class GatewayClient:
     (``GATEWAY_UNAVAILABLE``), calls fail fast for ``breaker_cooldown`` seconds; then one trial
     call decides. Queries (never sends, stops or port actions) are tried once more, after
     ``retry_delay`` seconds, when the connection could not be established.
+
+    Every call's outcome and every change of the gateway's state go to ``observer`` (settable
+    later, as the app connects its metrics to the clients it is given).
     """
 
     def __init__(
@@ -100,6 +105,7 @@ class GatewayClient:
         breaker_failures: int = BREAKER_FAILURES,
         breaker_cooldown: float = BREAKER_COOLDOWN,
         retry_delay: float = RETRY_DELAY,
+        observer: GatewayObserver = NULL_OBSERVER,
     ) -> None:
         self.settings = settings
         self.id = settings.id
@@ -120,6 +126,8 @@ class GatewayClient:
             threshold=breaker_failures, cooldown=breaker_cooldown, clock=clock
         )
         self._retry_delay = retry_delay
+        self._watch = GatewayWatch(self.id, observer)
+        self._flights: SingleFlight[dict[str, Any]] = SingleFlight()
 
     @classmethod
     def in_process(cls, settings: GatewaySettings, app: Any) -> GatewayClient:
@@ -132,6 +140,14 @@ class GatewayClient:
     def breaker_state(self) -> BreakerState:
         """``closed``, ``open`` (calls fail fast) or ``half_open`` (a trial call may go)."""
         return self._breaker.state
+
+    @property
+    def observer(self) -> GatewayObserver:
+        return self._watch.observer
+
+    @observer.setter
+    def observer(self, observer: GatewayObserver) -> None:
+        self._watch.observer = observer
 
     @property
     def consecutive_failures(self) -> int:
@@ -295,6 +311,7 @@ class GatewayClient:
         try:
             return parse()
         except WireError as exc:
+            self._watch.observer.reply_unparsable(self.id, name)
             raise GatewayProtocolError(self.id, f"{name}: {exc}") from exc
 
     async def _request(
@@ -314,35 +331,60 @@ class GatewayClient:
         ``envelope=False`` is for the one call that answers a bare JSON object (``get_status``);
         ``idempotent=True`` (queries only) allows a second attempt when no connection could be
         made, so nothing was sent.
+        Identical idempotent calls in flight at once are sent once, and all callers share the
+        reply (which they must not change).
         """
         query = _query(params)
+        if not idempotent:
+            return await self._call(method, name, json, query, success, envelope, idempotent)
+        key = (method, name, _frozen(query), _frozen(json))
+        return await self._flights.run(
+            key, lambda: self._call(method, name, json, query, success, envelope, idempotent)
+        )
+
+    async def _call(
+        self,
+        method: str,
+        name: str,
+        json: Any,
+        query: dict[str, str] | None,
+        success: Collection[int],
+        envelope: bool,
+        idempotent: bool,
+    ) -> dict[str, Any]:
         if not self._breaker.allows():
             raise self._circuit_open(name)  # fail fast, without queueing for a slot
         async with self._slots:
             admission = self._breaker.admit()  # again: it may have opened while this call queued
             if admission is None:
                 raise self._circuit_open(name)
+            started = time.perf_counter()
             try:
                 response = await self._exchange(
                     method, name, json=json, params=query, idempotent=idempotent
                 )
                 reply = self._reply(name, response, success, envelope)
-            except GatewayUnavailable:
-                self._unreachable()
-                raise
-            except GatewayAuthFailed:
-                self._breaker.release(admission)  # a lockout has its own cool-down
-                raise
-            except GatewayError:
-                self._answered()  # the device answered, if not as hoped
-                raise
-            except BaseException:
-                self._breaker.release(admission)
+            except BaseException as exc:
+                self._settle(admission, exc)
+                self._watch.call(name, outcome_of(exc), time.perf_counter() - started)
                 raise
             self._answered()
+            self._watch.call(name, "ok", time.perf_counter() - started)
             return reply
 
+    def _settle(self, admission: Admission, error: BaseException) -> None:
+        """What a failed call says about the gateway, for the breaker."""
+        if isinstance(error, GatewayUnavailable):
+            self._unreachable(outcome_of(error))
+        elif isinstance(error, GatewayAuthFailed):
+            self._breaker.release(admission)  # a lockout has its own cool-down
+        elif isinstance(error, GatewayError):
+            self._answered()  # the device answered, if not as hoped
+        else:
+            self._breaker.release(admission)
+
     def _circuit_open(self, name: str) -> GatewayUnavailable:
+        self._watch.call(name, "circuit_open", None)
         wait = self._breaker.retry_after()
         retry = (
             f"retrying after {max(1, math.ceil(wait))} s"
@@ -355,21 +397,19 @@ class GatewayClient:
             f"consecutive failures to reach the gateway; {retry}",
         )
 
-    def _unreachable(self) -> None:
-        was = self._breaker.state
+    def _unreachable(self, reason: str) -> None:
         self._breaker.record_failure()
-        if was != "open" and self._breaker.state == "open":
-            log.warning(
-                "gateway %s: unreachable %d times in a row; failing fast for %g s",
-                self.id,
-                self._breaker.consecutive_failures,
-                self._breaker.cooldown,
-            )
+        self._watch.unreachable(reason)
+        self._watch.circuit(
+            is_open=self._breaker.state != "closed",
+            failures=self._breaker.consecutive_failures,
+            cooldown=self._breaker.cooldown,
+        )
 
     def _answered(self) -> None:
-        if self._breaker.state != "closed":
-            log.info("gateway %s: reachable again", self.id)
         self._breaker.record_success()
+        self._watch.answered(logged_in=self._logged_in)
+        self._watch.circuit(is_open=False, failures=0, cooldown=self._breaker.cooldown)
 
     async def _exchange(
         self,
@@ -413,7 +453,7 @@ class GatewayClient:
         idempotent: bool = False,
     ) -> httpx.Response:
         if self._clock() < self._auth_failed_until:
-            raise GatewayAuthFailed(
+            raise AuthCoolingDown(
                 self.id, "authentication failed recently; not retrying yet to avoid a lockout"
             )
         timeout = self.settings.timeout
@@ -427,7 +467,12 @@ class GatewayClient:
                 except httpx.ConnectError:
                     if not idempotent:
                         raise
-                    log.info("gateway %s: %s: cannot connect; trying once more", self.id, name)
+                    log.info(
+                        "gateway %s: %s: cannot connect; trying once more",
+                        self.id,
+                        name,
+                        extra={"event": "gateway_retry", "gateway": self.id, "endpoint": name},
+                    )
                     await asyncio.sleep(self._retry_delay)
                     response = await self._http_request(method, name, json=json, params=params)
         except (httpx.TimeoutException, TimeoutError) as exc:
@@ -442,7 +487,8 @@ class GatewayClient:
                 if response.status_code == 401
                 else "the gateway forbids access (it may have locked this address out)"
             )
-            log.warning("gateway %s: %s (HTTP %s)", self.id, problem, response.status_code)
+            self._watch.answered(logged_in=False)
+            self._watch.refused(response.status_code, cooldown=self._auth_cooldown)
             raise GatewayAuthFailed(self.id, f"{name}: {problem}")
         self._logged_in = True
         self.heard_from()
@@ -506,6 +552,11 @@ def _query(params: Mapping[str, QueryValue] | None) -> dict[str, str] | None:
         else:
             query[key] = ",".join(str(item) for item in value)
     return query
+
+
+def _frozen(value: Any) -> str:
+    """A request's parameters or body as a key: the same call gives the same text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _decode(content: bytes) -> dict[str, Any] | None:

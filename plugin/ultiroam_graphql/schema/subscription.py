@@ -56,7 +56,7 @@ async def _records(
         client = chosen.get(event.gateway_id)
         return event.kind == kind and client is not None and accept(record(event), client.zone)
 
-    async with info.context.broker.subscribe(wanted, after=after) as events:
+    async with info.context.broker.subscribe(wanted, after=after, label=kind) as events:
         async for event in events:
             yield record(event), Gateway(client=chosen[event.gateway_id]), event.cursor
 

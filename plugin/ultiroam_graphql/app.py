@@ -12,12 +12,15 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from .broker import Broker, broker_from_url
 from .config import Settings
 from .gateway import GatewayClient
+from .graphiql import STATIC_PATH, GraphiQLStatic
 from .inbox import InboxPoller
+from .metrics import Metrics
+from .mqtt import create_bridge
 from .outbound import Outbound
 from .schema import GraphQLView, Limits
 from .state import StateStore
@@ -54,6 +57,10 @@ def create_app(
             retention_seconds=settings.broker.retention_seconds,
             subscriber_buffer=settings.broker.subscriber_buffer,
         )
+    metrics = Metrics(gateways, broker)
+    for client in gateways.values():
+        client.observer = metrics
+    broker.observer = metrics
     state = StateStore(settings.server.state_dir)
     outbound = {
         gateway.id: Outbound(gateway.id, state, send_rate_limit=gateway.send_rate_limit)
@@ -81,7 +88,10 @@ def create_app(
         for gateway in settings.gateways
         if gateway.inbox_poll_interval > 0 and gateway.id in gateways
     ]
-    webhook = PushWebhook(gateways, broker, body_limit=settings.server.push_body_limit)
+    webhook = PushWebhook(
+        gateways, broker, body_limit=settings.server.push_body_limit, observer=metrics
+    )
+    bridge = None if settings.mqtt is None else create_bridge(settings, gateways, broker, outbound)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -93,9 +103,15 @@ def create_app(
             for poller in pollers:
                 task = asyncio.create_task(poller.run(), name=f"inbox-{poller.client.id}")
                 stack.push_async_callback(_cancel, task)
+            if bridge is not None:  # [mqtt]: the home-automation bridge
+                await stack.enter_async_context(bridge.running())
             for extra in lifespans:
                 await stack.enter_async_context(extra())
             yield
+
+    async def metrics_page(request: Request) -> Response:
+        body, media_type = metrics.exposition(request.headers.get("accept", ""))
+        return Response(body, media_type=media_type)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -120,15 +136,20 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Mount(STATIC_PATH, app=GraphiQLStatic(), name="graphiql-static"),
             Route("/push/{gateway_id}", webhook.handle, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_page, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.gateways = gateways
     app.state.broker = broker
+    app.state.mqtt = bridge
+    app.state.metrics = metrics
+    app.state.operation_observer = metrics  # read by schema.telemetry for each operation
     return app
 
 

@@ -14,6 +14,7 @@ import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -102,6 +103,45 @@ def _certificate_file(path: str | None) -> str | None:
     except (ssl.SSLError, OSError) as exc:
         raise ValueError(f"{path} is not a PEM certificate ({exc.__class__.__name__})") from None
     return path
+
+
+def _mqtt_url(url: str) -> str:
+    """scheme://host[:port]; problems are stated without the URL, which may hold a secret."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+        raise ValueError("must be an mqtt:// or mqtts:// URL, such as mqtt://127.0.0.1:1883")
+    if "@" in parts.netloc:
+        raise ValueError("put credentials in username and password, not in the URL")
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number in range
+    except ValueError:
+        raise ValueError("the port must be a number from 1 to 65535") from None
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("must be scheme://host[:port], without a path or query")
+    return url
+
+
+def _topic_prefix(prefix: str) -> str:
+    if not re.match(r"^[A-Za-z0-9_-]{1,64}(/[A-Za-z0-9_-]{1,64}){0,3}$", prefix):
+        raise ValueError(
+            "must be 1 to 4 levels of letters, digits, '_' or '-', joined by '/' (no wildcards)"
+        )
+    return prefix
+
+
+def _client_id(value: str) -> str:
+    if not re.match(r"^[A-Za-z0-9_.:-]{1,64}$", value):
+        raise ValueError("must be 1 to 64 letters, digits, '_', '.', ':' or '-'")
+    return value
+
+
+def _phone_number(value: str) -> str:
+    if not re.match(r"^\+?[0-9(][0-9 ()-]{0,22}$", value.strip()):
+        raise ValueError(
+            f"{value[:40]!r} must be a phone number of 1 to 24 characters: digits, "
+            "with '+', spaces, '(', ')' or '-'"
+        )
+    return value.strip()
 
 
 def _gateway_id(value: str) -> str:
@@ -201,13 +241,41 @@ class GatewaySettings(_WithPassword):
 
 
 class MqttSettings(_WithPassword):
-    url: str = "mqtt://127.0.0.1:1883"
+    """The home-automation bridge (``[mqtt]``); see docs/home-assistant.md."""
+
+    url: Annotated[str, AfterValidator(_mqtt_url)] = "mqtt://127.0.0.1:1883"
     username: str = ""
-    client_id: str = "ultiroam-graphql"
-    topic_prefix: str = "ultiroam"
+    client_id: Annotated[str, AfterValidator(_client_id)] = "ultiroam-graphql"
+    topic_prefix: Annotated[str, AfterValidator(_topic_prefix)] = "ultiroam"
     discovery: bool = True
-    discovery_prefix: str = "homeassistant"
+    discovery_prefix: Annotated[str, AfterValidator(_topic_prefix)] = "homeassistant"
     allow_send: bool = False
+    ca_file: Annotated[str | None, AfterValidator(_certificate_file)] = None  # for mqtts://
+    notify_recipients: tuple[Annotated[str, AfterValidator(_phone_number)], ...] = Field(
+        (), max_length=32
+    )  # who the Home Assistant notify entity texts
+    port_state_interval: float = Field(60.0, ge=5, le=3600)  # seconds between get_port_info
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recipients_from_list(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("notify_recipients"), list):
+            data = {**data, "notify_recipients": tuple(data["notify_recipients"])}
+        return data
+
+    @model_validator(mode="after")
+    def _password_needs_username(self) -> Self:
+        if self.password is not None and self.password.get_secret_value() and not self.username:
+            raise ValueError("a password needs a username")
+        return self
+
+    @property
+    def credentials(self) -> tuple[str | None, str | None]:
+        """(username, password) for the MQTT CONNECT; (None, None) for an anonymous broker."""
+        if not self.username:
+            return None, None
+        password = self.password.get_secret_value() if self.password else None
+        return self.username, password or None
 
 
 class Settings(_Section):

@@ -5,30 +5,20 @@ Every mutation passes :meth:`Context.allow_mutation` before anything reaches a g
 
 from __future__ import annotations
 
-import asyncio
 from enum import Enum
 
 import strawberry
 from strawberry.types import Info
 
-from ..batching import SmsResultKey, chunked
-from ..errors import (
-    BadUserInput,
-    GatewayError,
-    GatewayUnavailable,
-    RateLimited,
-)
-from ..gateway import SendSmsRequest, SmsRecipient
-from ..gateway.models import MAX_NUMBER_BYTES
-from ..gateway.sending import MAX_RECIPIENTS_PER_SEND, MAX_TEXT_BYTES
+from ..batching import SmsResultKey
+from ..errors import BadUserInput
 from ..gateway.ussd import MAX_USSD_BYTES
+from ..sending import Recipient, SendOrder, check_text, send_sms
 from ..ussd import ussd_exchange
 from .context import Context
 from .device import UssdReply
 from .filters import check_port
 from .types import Gateway, Port, SmsResult
-
-MAX_RECIPIENTS = 10_000
 
 
 @strawberry.enum
@@ -90,20 +80,17 @@ class PortAction(Enum):
     SLOT = "slot"
 
 
-def _text_bytes(text: str, limit: int, what: str) -> None:
-    if len(text.encode()) > limit:
-        raise BadUserInput(f"{what} is longer than {limit} UTF-8 bytes")
-
-
-def _recipients(recipients: list[SmsRecipientInput], user_ids: list[int]) -> list[SmsRecipient]:
-    result = []
-    for recipient, user_id in zip(recipients, user_ids, strict=True):
-        number = recipient.number.strip()
-        if not number or len(number.encode()) > MAX_NUMBER_BYTES:
-            raise BadUserInput(f"recipient {number[:40]!r}: 1 to {MAX_NUMBER_BYTES} bytes")
-        params = tuple(recipient.text_params or ())
-        result.append(SmsRecipient(number=number, user_id=user_id, text_params=params))
-    return result
+def _order(input: SendSmsInput) -> SendOrder:
+    return SendOrder(
+        text=input.text,
+        recipients=tuple(
+            Recipient(number=r.number, text_params=tuple(r.text_params or ()))
+            for r in input.recipients
+        ),
+        ports=None if input.ports is None else tuple(input.ports),
+        encoding=(input.encoding or SmsEncoding.UNICODE).value,
+        request_status_report=input.request_status_report is not False,
+    )
 
 
 @strawberry.type
@@ -113,50 +100,23 @@ class Mutation:
         context = info.context
         context.allow_mutation()
         client = context.gateway(input.gateway_id)
-        _text_bytes(input.text, MAX_TEXT_BYTES, "text")
-        if not 1 <= len(input.recipients) <= MAX_RECIPIENTS:
-            raise BadUserInput(f"recipients: 1 to {MAX_RECIPIENTS}")
-        for recipient in input.recipients:  # checked before ids are spent
-            _recipients([recipient], [0])
-        ports = None if input.ports is None else tuple(sorted({check_port(p) for p in input.ports}))
-        outbound = context.outbound[client.id]
-        user_ids = outbound.user_ids.allocate(len(input.recipients))
-        if not outbound.rate_limit.take(len(input.recipients)):
-            raise RateLimited(client.id, outbound.rate_limit.per_minute)
-        recipients = _recipients(input.recipients, user_ids)
-        requests = [
-            SendSmsRequest(
-                text=input.text,
-                recipients=batch,
-                ports=ports,
-                encoding=(input.encoding or SmsEncoding.UNICODE).value,
-                request_status_report=input.request_status_report is not False,
-            )
-            for batch in chunked(recipients, MAX_RECIPIENTS_PER_SEND)
-        ]
-        receipts = await asyncio.gather(
-            *(client.send_sms(request) for request in requests), return_exceptions=True
-        )
+        outcome = await send_sms(client, context.outbound[client.id], _order(input))
+        for error in outcome.errors:
+            context.report_beside_data(error, info)
         gateway = Gateway(client=client)
-        messages = []
-        for request, receipt in zip(requests, receipts, strict=True):
-            if isinstance(receipt, GatewayError):
-                context.report_beside_data(receipt, info)
-            elif isinstance(receipt, BaseException):
-                raise receipt
-            for recipient in request.recipients:
-                failed = isinstance(receipt, GatewayError)
-                messages.append(
-                    SentSms(
-                        gateway=gateway,
-                        number=recipient.number,
-                        user_id=recipient.user_id,
-                        task_id=None if failed else receipt.task_id,  # type: ignore[union-attr]
-                        accepted=not failed,
-                        error=_describe(receipt) if failed else None,  # type: ignore[arg-type]
-                    )
+        return SendSmsPayload(
+            messages=[
+                SentSms(
+                    gateway=gateway,
+                    number=message.number,
+                    user_id=message.user_id,
+                    task_id=message.task_id,
+                    accepted=message.accepted,
+                    error=message.error,
                 )
-        return SendSmsPayload(messages=messages)
+                for message in outcome.messages
+            ]
+        )
 
     @strawberry.mutation(description="Stop a sending task; an unknown task is GATEWAY_REJECTED.")
     async def stop_sms(
@@ -182,7 +142,7 @@ class Mutation:
         code = code.strip()
         if not code:
             raise BadUserInput("code is empty")
-        _text_bytes(code, MAX_USSD_BYTES, "code")
+        check_text(code, MAX_USSD_BYTES, "code")
         async with context.outbound[client.id].ussd_lock(port):
             reply = await ussd_exchange(
                 client,
@@ -218,13 +178,3 @@ class Mutation:
             state = "on" if action is PortAction.POWER_ON else "off"
             await client.set_port_info(port=port, action="power", param=state)
         return True
-
-
-def _describe(error: GatewayError) -> str:
-    """What a recipient's ``error`` says: the code, and whether it may have gone out anyway."""
-    code = getattr(error, "gateway_error_code", None)
-    if code is not None:
-        return f"{error.code} {code}"
-    if isinstance(error, GatewayUnavailable):
-        return f"{error.code}: the outcome is unknown; follow its userId with smsResults"
-    return error.code

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format schema clean chromium
+.PHONY: demo test bench lint format schema clean tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,20 +14,28 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/ultiroam-graphql serve --demo
 
-test: $(STAMP) lint chromium
+test: $(STAMP) lint tools
 	$(BIN)/pytest
 
-# tests/test_browser.py drives Debian's chromium: installed here when missing and possible
-# (root and apt-get); otherwise one line says why, and those tests skip.
-chromium:
-	@if [ -x /usr/bin/chromium ]; then :; \
+# Debian packages some tests drive: chromium (tests/test_browser.py) and wrk (the benchmarks'
+# smoke test). Installed here when missing and possible (root and apt-get); otherwise one line
+# says why, and those tests skip (or fail under REQUIRE_SERVICES=1, as in CI).
+tools:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
-		echo "chromium: missing, and installing it needs root and apt-get; browser tests will skip"; \
+		echo "tools:$$missing missing, and installing needs root and apt-get; their tests skip"; \
 	else \
-		apt_install="apt-get install -y -qq --no-install-recommends chromium"; \
+		apt_install="apt-get install -y -qq --no-install-recommends$$missing"; \
 		$$apt_install >/dev/null 2>&1 || { apt-get update -qq && $$apt_install >/dev/null; } \
-			|| echo "chromium: apt-get could not install it; browser tests will skip"; \
+			|| echo "tools: apt-get could not install$$missing; their tests skip"; \
 	fi
+
+# Every performance target against its baseline, in the same run (about ten minutes).
+bench: $(STAMP) tools
+	$(BIN)/python benchmarks/run_all.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check plugin tests examples benchmarks scripts

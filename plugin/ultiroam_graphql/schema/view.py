@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -184,6 +184,13 @@ class GraphQLView(GraphQL[Context, None]):
         sub_response.media_type = negotiate(request.headers.get("accept")) or JSON
         return sub_response
 
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)  # raises a json.JSONDecodeError subclass, as Strawberry expects
+
+    def encode_json(self, data: object) -> str:
+        # Text, not bytes: WebSocket frames must stay text frames for graphql-ws clients.
+        return orjson.dumps(data).decode()
+
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
@@ -274,10 +281,10 @@ def _json_body_problem(request: Request, body: bytes) -> str | None:
     if request.method != "POST":
         return None
     try:
-        value = json.loads(body.decode("utf-8"))
+        value = orjson.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         return "The request body is not UTF-8"
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError):  # orjson.JSONDecodeError is a ValueError
         return "The request body is not valid JSON"
     if not isinstance(value, (dict, list)):
         return "The request body must be a JSON object (or a list of them)"

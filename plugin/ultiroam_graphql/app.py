@@ -83,6 +83,7 @@ def create_app(
         max_connections=settings.server.max_connections,
         max_subscriptions_per_connection=settings.server.max_subscriptions_per_connection,
     )
+    graphql.shared_streams.observer = metrics
     pollers = [
         InboxPoller(gateways[gateway.id], broker, state, interval=gateway.inbox_poll_interval)
         for gateway in settings.gateways
@@ -147,6 +148,7 @@ def create_app(
     app.state.settings = settings
     app.state.gateways = gateways
     app.state.broker = broker
+    app.state.graphql = graphql
     app.state.mqtt = bridge
     app.state.metrics = metrics
     app.state.operation_observer = metrics  # read by schema.telemetry for each operation

@@ -84,6 +84,12 @@ class Metrics:
             ["kind"],
             registry=registry,
         )
+        self.shared_subscribers = Gauge(
+            "ultiroam_subscription_shared_subscribers",
+            "WebSocket subscriptions served by a shared execution (same document and "
+            "variables: each event is executed and serialised once for all of them).",
+            registry=registry,
+        )
         self.events_delivered = Counter(
             "ultiroam_subscription_events_delivered",
             "Events handed to subscribers.",
@@ -165,6 +171,11 @@ class Metrics:
 
     def event_dropped(self, label: str) -> None:
         self.events_dropped.labels(self._kind(label)).inc()
+
+    # FanoutObserver
+
+    def subscribers_changed(self, delta: int) -> None:
+        self.shared_subscribers.inc(delta)
 
     # OperationObserver
 

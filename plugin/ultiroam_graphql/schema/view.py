@@ -28,6 +28,7 @@ from ..gateway import GatewayClient
 from ..limits import BodyTooLarge, read_limited
 from ..outbound import Outbound
 from .context import Context
+from .fanout import SharedStreams, SharingTransportWSHandler
 from .media import (
     BAD_USER_INPUT,
     GRAPHQL_RESPONSE,
@@ -64,6 +65,8 @@ class GraphQLView(GraphQL[Context, None]):
     media types by ``Accept``, their status codes, 405 for mutations over GET, 406 and 415.
     """
 
+    graphql_transport_ws_handler_class = SharingTransportWSHandler
+
     def __init__(
         self,
         gateways: Mapping[str, GatewayClient],
@@ -86,6 +89,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.api_tokens = tuple(api_tokens)
         self.outbound = outbound or {}
         self.mutations_allowed = mutations_allowed
+        self.shared_streams = SharedStreams(self.schema, buffer=broker.subscriber_buffer)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":

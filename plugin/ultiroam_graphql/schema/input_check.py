@@ -6,6 +6,7 @@ may otherwise reach a gateway before a sibling field with invalid input is resol
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -13,6 +14,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     GraphQLError,
+    GraphQLField,
     OperationType,
     TypeInfo,
     TypeInfoVisitor,
@@ -95,6 +97,11 @@ class InputCheck(SchemaExtension):
         yield
 
 
+Planned = tuple[tuple[FieldNode, GraphQLField, Check], ...]
+PLANS_KEPT = 512
+_plans: OrderedDict[tuple[int, int, str | None], tuple[Any, Planned]] = OrderedDict()
+
+
 def first_input_error(
     schema: Any,
     document: Any,
@@ -105,30 +112,53 @@ def first_input_error(
     operation = get_operation_ast(document, operation_name) if document else None
     if operation is None or operation.operation != OperationType.QUERY:
         return None
+    planned = _checked_fields(schema, document, operation_name)
+    if not planned:
+        return None  # nothing in this document takes input we check
     values = get_variable_values(schema, operation.variable_definitions or (), variables)
     if isinstance(values, list):
         return None  # invalid variables: execution reports them
+    for node, field, check in planned:
+        try:
+            check(get_argument_values(field, node, values), gateways)
+        except UltiroamError as exc:
+            return GraphQLError(str(exc), nodes=[node], original_error=exc)
+        except GraphQLError:
+            continue  # an argument execution will refuse with its own message
+    return None
+
+
+def _checked_fields(schema: Any, document: Any, operation_name: str | None) -> Planned:
+    """The fields with checked input, in document order: found once per document.
+
+    Documents come from the parser cache, so the same text is the same object; the plan keeps
+    its document alive, so its ``id`` cannot be reused while the plan is kept.
+    """
+    key = (id(schema), id(document), operation_name)
+    kept = _plans.get(key)
+    if kept is not None and kept[0] is document:
+        _plans.move_to_end(key)
+        return kept[1]
+    planned = _plan(schema, document, operation_name)
+    _plans[key] = (document, planned)
+    if len(_plans) > PLANS_KEPT:
+        _plans.popitem(last=False)
+    return planned
+
+
+def _plan(schema: Any, document: Any, operation_name: str | None) -> Planned:
+    operation = get_operation_ast(document, operation_name)
     type_info = TypeInfo(schema)
-    found: list[GraphQLError] = []
+    found: list[tuple[FieldNode, GraphQLField, Check]] = []
 
     class Fields(Visitor):
-        def enter_field(self, node: FieldNode, *_: Any) -> Any:
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
             parent, field = type_info.get_parent_type(), type_info.get_field_def()
             check = CHECKS.get((getattr(parent, "name", ""), node.name.value))
-            if check is None or field is None:
-                return None
-            try:
-                check(get_argument_values(field, node, values), gateways)
-            except UltiroamError as exc:
-                found.append(GraphQLError(str(exc), nodes=[node], original_error=exc))
-                return Visitor.BREAK
-            except GraphQLError:
-                return None  # an argument execution will refuse with its own message
-            return None
+            if check is not None and field is not None:
+                found.append((node, field, check))
 
     roots = [operation, *(d for d in document.definitions if isinstance(d, FragmentDefinitionNode))]
     for root in roots:
         visit(root, TypeInfoVisitor(type_info, Fields()))
-        if found:
-            return found[0]
-    return None
+    return tuple(found)

@@ -6,8 +6,9 @@ Strawberry's stock executor and by ``CompiledExecutor``; answers checked equal f
 
 * ``executor``: ``graphql.execute`` on a root whose plain field holds the objects: completion
   alone, the part the compiled plans replace;
-* ``schema``: the facade's own schema (``build_schema``: parse, validation, its extensions, the
-  real ``smsResults`` resolver over records a fake loader hands out), through ``Schema.execute``;
+* ``schema``: the facade's own schema as ``build_schema`` makes it (parsing, validation, its
+  extensions, the real ``smsResults`` resolver over records a fake loader hands out), through
+  ``Schema.execute``, built once with each executor class;
 * ``+ resolve hook``: the ``executor`` view with a Strawberry extension that has a no-op
   ``resolve`` hook: graphql-core then wraps every field in it, and plans stand down (stock only).
 
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
+from unittest import mock
 
 import strawberry
 from graphql import ExecutionResult, execute, parse
@@ -35,7 +37,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from ultiroam_graphql.gateway import SmsResultRecord
-from ultiroam_graphql.schema import Context, Gateway, SmsResult, build_schema
+from ultiroam_graphql.schema import Context, Gateway, SmsResult, build_schema, root
 from ultiroam_graphql.schema.execution import CompiledExecutor, plan_cache
 from ultiroam_graphql.schema.scalars import SCALAR_MAP
 
@@ -83,6 +85,14 @@ class Loader:
         return self.found
 
 
+def facade_schema(executor: type) -> strawberry.Schema:
+    """The facade's schema as ``build_schema`` makes it, with this executor class."""
+    with mock.patch.object(root, "CompiledExecutor", executor):
+        schema = build_schema()
+    assert schema.execution_context_class is executor
+    return schema
+
+
 def views(size: int, runner: asyncio.Runner) -> dict[str, tuple[Callable[[type], Any], Any]]:
     """Per view: run(executor class) -> data, and the GraphQL schema its plans are kept for."""
     found = records(size)
@@ -92,7 +102,7 @@ def views(size: int, runner: asyncio.Runner) -> dict[str, tuple[Callable[[type],
     config = StrawberryConfig(scalar_map=SCALAR_MAP)
     plain = strawberry.Schema(query=Root, config=config)
     hooked = strawberry.Schema(query=Root, config=config, extensions=[ResolveHook])
-    facade = build_schema()
+    facades = {cls: facade_schema(cls) for cls in (STOCK, CompiledExecutor)}
     document = parse(QUERY)
 
     def executor(cls: type) -> Any:
@@ -101,9 +111,8 @@ def views(size: int, runner: asyncio.Runner) -> dict[str, tuple[Callable[[type],
         return result.data
 
     def schema(cls: type) -> Any:
-        facade.execution_context_class = cls
         context = Context({"office": client}, None, Loader(found), None)  # type: ignore[arg-type]
-        result = runner.run(facade.execute(QUERY, context_value=context))
+        result = runner.run(facades[cls].execute(QUERY, context_value=context))
         assert not result.errors, result.errors
         return result.data
 
@@ -115,7 +124,7 @@ def views(size: int, runner: asyncio.Runner) -> dict[str, tuple[Callable[[type],
 
     return {
         "executor": (executor, plain._schema),
-        "schema": (schema, facade._schema),
+        "schema": (schema, facades[CompiledExecutor]._schema),
         "+ resolve hook": (hook, hooked._schema),
     }
 

@@ -76,13 +76,12 @@ class ErrorPolicy(SchemaExtension):
         yield
         result = self.execution_context.result
         if isinstance(result, _ResultWithErrors):
-            extra = getattr(self.execution_context.context, "extra_errors", [])
-            _rewrite(result, extra)
+            rewrite_errors(result, extra_errors(self.execution_context.context))
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each event of a subscription (and a subscription's own failure)."""
         if isinstance(result, _ResultWithErrors):
-            _rewrite(result, [])
+            rewrite_errors(result, [])
         yield
 
 
@@ -91,7 +90,14 @@ class _ResultWithErrors(Protocol):
     errors: list[GraphQLError] | None
 
 
-def _rewrite(result: _ResultWithErrors, extra: list[GraphQLError]) -> None:
+def extra_errors(context: Any) -> list[GraphQLError]:
+    """The errors resolvers reported beside their data (a gateway failing in a list)."""
+    return getattr(context, "extra_errors", [])
+
+
+def rewrite_errors(result: _ResultWithErrors, extra: list[GraphQLError]) -> None:
+    """The result's errors and ``extra`` as clients see them: used by the extension and the
+    fast path alike."""
     errors = [*(result.errors or []), *extra]
     if errors:
         result.errors = [to_client_error(e) for e in _one_per_gateway_failure(errors)]

@@ -41,59 +41,80 @@ class OperationObserver(Protocol):
         """An operation ended; for a subscription, when its stream ended."""
 
 
+class OperationRecord:
+    """One operation's observation, begun as it starts: used by the extension and the fast path."""
+
+    __slots__ = ("_calls", "_started", "codes")
+
+    def __init__(self) -> None:
+        self._started = time.perf_counter()
+        self._calls = count_calls()
+        self.codes: set[str] = set()
+
+    def refuse(self) -> None:
+        """No query, no such operation, a type this transport refuses, a document that failed."""
+        self.codes.add(REFUSED)
+
+    def collect(self, errors: list[GraphQLError] | None) -> None:
+        for error in errors or ():
+            code = (error.extensions or {}).get("code")
+            self.codes.add(code if isinstance(code, str) else UNCODED)
+
+    def finish(
+        self, context: Any, operation_type: OperationType, operation_name: str | None
+    ) -> None:
+        """The observation and the log line, once the operation (or its stream) ended."""
+        seconds = time.perf_counter() - self._started
+        calls = self._calls.value
+        outcome: Outcome = "error" if self.codes else "ok"
+        _observer(context).operation_finished(operation_type, outcome, seconds)
+        name = _name(operation_name)
+        log.info(
+            "%s %s %s in %.1f ms, %d REST call%s",
+            operation_type,
+            name or "(anonymous)",
+            outcome,
+            seconds * 1000,
+            calls,
+            "" if calls == 1 else "s",
+            extra={
+                "event": "graphql_operation",
+                "operation_name": name,
+                "operation_type": operation_type,
+                "duration_ms": round(seconds * 1000, 1),
+                "rest_calls": calls,
+                "outcome": outcome,
+                "error_codes": sorted(self.codes),
+            },
+        )
+
+
 class OperationTelemetry(SchemaExtension):
     """Registered first, so it sees the errors as the error policy left them for clients."""
 
     def __init__(self, *, execution_context: Any = None) -> None:
         super().__init__(execution_context=execution_context)
-        self._codes: set[str] = set()
+        self._record: OperationRecord | None = None
 
     def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
-        calls = count_calls()
+        record = self._record = OperationRecord()
         try:
             yield
-        except Exception:  # no query, no such operation, a type this transport refuses
-            self._codes.add(REFUSED)
+        except Exception:
+            record.refuse()
             raise
         finally:
-            seconds = time.perf_counter() - started
             context = self.execution_context
-            self._collect(getattr(context.result, "errors", None))
-            operation_type = _operation_type(context)
-            outcome: Outcome = "error" if self._codes else "ok"
-            _observer(context.context).operation_finished(operation_type, outcome, seconds)
-            name = _name(context.operation_name)
-            log.info(
-                "%s %s %s in %.1f ms, %d REST call%s",
-                operation_type,
-                name or "(anonymous)",
-                outcome,
-                seconds * 1000,
-                calls.value,
-                "" if calls.value == 1 else "s",
-                extra={
-                    "event": "graphql_operation",
-                    "operation_name": name,
-                    "operation_type": operation_type,
-                    "duration_ms": round(seconds * 1000, 1),
-                    "rest_calls": calls.value,
-                    "outcome": outcome,
-                    "error_codes": sorted(self._codes),
-                },
-            )
+            record.collect(getattr(context.result, "errors", None))
+            record.finish(context.context, _operation_type(context), context.operation_name)
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """A subscription's events (and a WebSocket query's one result): their errors count."""
         try:
             yield
         finally:
-            self._collect(getattr(result, "errors", None))
-
-    def _collect(self, errors: list[GraphQLError] | None) -> None:
-        for error in errors or ():
-            code = (error.extensions or {}).get("code")
-            self._codes.add(code if isinstance(code, str) else UNCODED)
+            if self._record is not None:  # always: results stream within the operation
+                self._record.collect(getattr(result, "errors", None))
 
 
 def _name(name: str | None) -> str | None:

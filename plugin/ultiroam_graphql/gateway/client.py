@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 import httpx
+import orjson
 
 from ..config import GatewaySettings
 from ..errors import (
@@ -567,8 +568,8 @@ def _decode(content: bytes) -> dict[str, Any] | None:
         return None
     for candidate in (text, _TRAILING_COMMA.sub(r"\1", text)):
         try:
-            value = json.loads(candidate)
-        except ValueError:
+            value = orjson.loads(candidate)
+        except ValueError:  # orjson.JSONDecodeError included
             continue
         return (
             {str(k).strip().rstrip(":"): v for k, v in value.items()}

@@ -64,7 +64,7 @@ def optional_gateway_time(value: object, zone: ZoneInfo) -> datetime | None:
 
 def clean_keys(item: Mapping[str, Any]) -> dict[str, Any]:
     """Keys with white space removed: the manual's own examples carry ``"ref_i d"``."""
-    return {re.sub(r"\s+", "", key): value for key, value in item.items()}
+    return {"".join(key.split()): value for key, value in item.items()}
 
 
 def wire_int(value: object, name: str) -> int:

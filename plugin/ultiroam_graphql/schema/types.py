@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 from datetime import datetime
 from enum import Enum
@@ -232,11 +233,11 @@ def from_record(
     cls: type[T], record: Any, gateway: Gateway, *, cursor: str | None, **computed: Any
 ) -> T:
     """A GraphQL object from a gateway record: fields of the same name copied, the port linked."""
-    names = {field.python_name for field in cls.__strawberry_definition__.fields}  # type: ignore[attr-defined]
+    names = _field_names(cls)
     copied = {
         name: getattr(record, name)
-        for name in record.__slots__
-        if name in names and name not in computed and name != "port"
+        for name in _copied_names(cls, type(record))
+        if name not in computed
     }
     if "port" in names:
         index = getattr(record, "port", None)
@@ -244,3 +245,15 @@ def from_record(
     if "cursor" in names:
         copied["cursor"] = cursor
     return cls(gateway=gateway, **copied, **computed)
+
+
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(field.python_name for field in cls.__strawberry_definition__.fields)  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _copied_names(cls: type, record_type: type) -> tuple[str, ...]:
+    """The record's fields that the GraphQL type has too, but the port (linked, not copied)."""
+    names = _field_names(cls)
+    return tuple(name for name in record_type.__slots__ if name in names and name != "port")  # type: ignore[attr-defined]

@@ -48,7 +48,7 @@ fragment Sent on SmsResult { number status refId ... on SmsResult { port { index
 def results(count: int, **broken: Any) -> list[SmsResult]:
     """Sending results; the third one gets the attributes in ``broken``."""
     client = SimpleNamespace(id="office", sn=None, settings=SimpleNamespace(ports=4))
-    gateway = Gateway(client=client)  # type: ignore[arg-type]
+    gateway = Gateway.of(client)  # type: ignore[arg-type]
     made = [
         SmsResult(
             gateway=gateway,
@@ -113,11 +113,11 @@ def test_one_broken_result_is_redone_alone_with_graphql_cores_error() -> None:
 
 
 def test_a_resolver_beside_plain_fields_makes_a_mixed_plan() -> None:
-    document = parse("{ results { number gateway { id } refId } }")
+    document = parse("{ results { number gateway { sn } refId } }")
     result, cost = both(document, Root(results=results(5), maybe_results=None))
-    # a plan for the list (none: its items are not plain) and one for a result; none for
-    # Gateway, whose fields all have resolvers
-    assert cost == {"compiled": 2, "reused": 0, "fast": 0, "mixed": 5, "redone": 0}
+    # plans for the list (none: its items are not plain), for a result, and for Gateway
+    # (none: its selected field has a resolver)
+    assert cost == {"compiled": 3, "reused": 0, "fast": 0, "mixed": 5, "redone": 0}
     assert list(result.data["results"][0]) == ["number", "gateway", "refId"]  # type: ignore[index]
 
 
@@ -247,9 +247,9 @@ async def test_the_app_answers_byte_for_byte_as_without_plans(
     filtered = len(answers[1]["smsResults"])
     assert filtered == sum(record.port in (1, 2, 3) for record in device.records) > 0
     states = sum(port["state"] is not None for port in answers[2]["gateway"]["ports"])
-    # one list of results; each result mixed (gateway has resolvers); 8 ports, each mixed,
-    # with a list of results and a port state each (a port without a SIM has none); the
-    # second round compiles nothing
-    done = [(1, 0), (0, filtered), (8 + states, 8)]
+    # one list of results; each result mixed, and its gateway too (id is plain, sn has a
+    # resolver); 8 ports, each mixed, with a list of results and a port state each (a port
+    # without a SIM has none); the second round compiles nothing
+    done = [(1, 0), (0, 2 * filtered), (8 + states, 8)]
     assert [p[:2] for p in planned] == done * 2
     assert [p[2] > 0 for p in planned] == [True] * 3 + [False] * 3

@@ -280,7 +280,7 @@ def build(spec: Any) -> Any:
     if kind == "later":
         return Later(build(payload))
     if kind == "gateway":
-        return Gateway(client=FakeGateway(*payload))  # type: ignore[arg-type]
+        return Gateway.of(FakeGateway(*payload))  # type: ignore[arg-type]
     cls, attributes = payload
     instance = object.__new__(cls)
     for name, value in attributes.items():

@@ -103,7 +103,7 @@ class Mutation:
         outcome = await send_sms(client, context.outbound[client.id], _order(input))
         for error in outcome.errors:
             context.report_beside_data(error, info)
-        gateway = Gateway(client=client)
+        gateway = Gateway.of(client)
         return SendSmsPayload(
             messages=[
                 SentSms(
@@ -151,7 +151,7 @@ class Mutation:
                 code=code,
                 wait_seconds=client.settings.ussd_timeout,
             )
-        gateway = Gateway(client=client)
+        gateway = Gateway.of(client)
         return UssdReply(gateway=gateway, port=Port(gateway=gateway, index=port), text=reply.text)
 
     @strawberry.mutation(

@@ -16,11 +16,11 @@ from .types import FilterArg, Gateway, SmsResult, checked, load_results
 class Query:
     @strawberry.field(description="Every configured gateway, in configuration order.")
     def gateways(self, info: Info[Context, None]) -> list[Gateway]:
-        return [Gateway(client=client) for client in info.context.gateways.values()]
+        return [Gateway.of(client) for client in info.context.gateways.values()]
 
     @strawberry.field(description="One gateway by id; an unknown id is an UNKNOWN_GATEWAY error.")
     def gateway(self, info: Info[Context, None], id: strawberry.ID) -> Gateway | None:
-        return Gateway(client=info.context.gateway(id))
+        return Gateway.of(info.context.gateway(id))
 
     @strawberry.field(
         description=(

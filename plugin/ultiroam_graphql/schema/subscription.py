@@ -58,7 +58,7 @@ async def _records(
 
     async with info.context.broker.subscribe(wanted, after=after, label=kind) as events:
         async for event in events:
-            yield record(event), Gateway(client=chosen[event.gateway_id]), event.cursor
+            yield record(event), Gateway.of(chosen[event.gateway_id]), event.cursor
 
 
 @strawberry.type

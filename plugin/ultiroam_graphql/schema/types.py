@@ -73,7 +73,7 @@ async def load_results(info: Info[Context, None], key: SmsResultKey | None) -> l
         return []
     client = info.context.gateways[key.gateway_id]
     records = await info.context.sms_results.load(key)
-    return [SmsResult.from_record(record, Gateway(client=client)) for record in records]
+    return [SmsResult.from_record(record, Gateway.of(client)) for record in records]
 
 
 FilterArg = Annotated[SmsResultFilter | None, strawberry.argument(name="filter")]
@@ -82,10 +82,12 @@ FilterArg = Annotated[SmsResultFilter | None, strawberry.argument(name="filter")
 @strawberry.type(description="One SMS gateway behind the facade.")
 class Gateway:
     client: strawberry.Private[GatewayClient]
+    # A plain attribute, not a resolver: result lists then complete without a call per result.
+    id: strawberry.ID
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self.client.id)
+    @classmethod
+    def of(cls, client: GatewayClient) -> Gateway:
+        return cls(client=client, id=strawberry.ID(client.id))
 
     @strawberry.field(description="Serial number, learned from the gateway's replies and pushes.")
     def sn(self) -> str | None:

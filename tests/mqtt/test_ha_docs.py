@@ -120,3 +120,11 @@ def test_the_node_red_flow_uses_the_documented_topics() -> None:
     (function,) = nodes("function", flow)
     incoming = payload_shapes()[2]
     assert set(re.findall(r"sms\.(\w+)", function["func"])) <= incoming
+
+
+def test_the_readme_automations_are_the_documented_ones() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+    assert len(shown) == 2
+    for automation in shown:
+        assert automation in blocks("yaml")  # so the checks above cover them too

@@ -71,9 +71,9 @@ def checked(filter: SmsResultFilter | None) -> CheckedFilter:
 async def load_results(info: Info[Context, None], key: SmsResultKey | None) -> list[SmsResult]:
     if key is None:
         return []
-    client = info.context.gateways[key.gateway_id]
+    gateway = Gateway.of(info.context.gateways[key.gateway_id])
     records = await info.context.sms_results.load(key)
-    return [SmsResult.from_record(record, Gateway.of(client)) for record in records]
+    return [SmsResult.from_record(record, gateway) for record in records]
 
 
 FilterArg = Annotated[SmsResultFilter | None, strawberry.argument(name="filter")]

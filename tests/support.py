@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import socket
+import subprocess
+import sys
 import tempfile
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import uvicorn
@@ -158,9 +162,7 @@ class Server:
 @contextlib.asynccontextmanager
 async def serving(app: Any) -> AsyncIterator[Server]:
     """``app`` under a real uvicorn on a free port, for the time of the block."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     uvicorn_server = uvicorn.Server(config)
     task = asyncio.create_task(uvicorn_server.serve())
@@ -175,3 +177,54 @@ async def serving(app: Any) -> AsyncIterator[Server]:
         await server.http.aclose()
         uvicorn_server.should_exit = True
         await task
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Bounded wait for a child's socket; a child that died is reported with its output."""
+    for _ in range(300):
+        if process.poll() is not None:
+            raise AssertionError(f"exited with {process.returncode}:\n{log.read_text()}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+class Spawned(NamedTuple):
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextlib.contextmanager
+def commands(directory: Path) -> Iterator[Callable[..., Spawned]]:
+    """Starts ``ultiroam-graphql`` commands, their output to files (never to a full pipe), each
+    once it listens on ``port``; stops those still running at the end."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str, port: int, env: dict[str, str] | None = None) -> Spawned:
+        log = directory / f"{args[0]}-{port}.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "ultiroam_graphql", *args],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
+            )
+        processes.append(process)
+        wait_until_listening(port, process, log)
+        return Spawned(process, log)
+
+    try:
+        yield start
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=10)

@@ -20,8 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from tests.support import PUSH_EXAMPLES
-from tests.test_end_to_end import free_port, wait_until_listening
+from tests.support import PUSH_EXAMPLES, free_port, wait_until_listening
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 

@@ -4,62 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from tests.services import require_redis
+from tests.support import free_port
 from websockets.asyncio.client import connect
 
 from ultiroam_graphql.broker.cursors import cursor_key
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Bounded wait for a child's socket; a child that died is reported with its output."""
-    for _ in range(300):
-        if process.poll() is not None:
-            raise AssertionError(f"exited with {process.returncode}:\n{log.read_text()}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"nothing listens on port {port}")
-
-
-@pytest.fixture
-def spawn(tmp_path: Path) -> Iterator:
-    """Starts ``ultiroam-graphql`` commands; their output goes to files, never to a full pipe."""
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start(*args: str, port: int, env: dict[str, str] | None = None) -> None:
-        log = tmp_path / f"{args[0]}-{port}.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "ultiroam_graphql", *args],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **(env or {})},
-            )
-        processes.append(process)
-        wait_until_listening(port, process, log)
-
-    yield start
-    for process in processes:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_serve_over_two_simulated_gateways(spawn, tmp_path: Path) -> None:

@@ -7,8 +7,6 @@ import asyncio
 import io
 import json
 import logging
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,8 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.schema.test_subscriptions import result
-from tests.support import START, TOKEN, Facade
-from tests.test_end_to_end import free_port, wait_until_listening
+from tests.support import START, TOKEN, Facade, free_port
 
 from ultiroam_graphql.gateway import GatewayClient
 from ultiroam_graphql.logs import UVICORN_LOGGERS, configure_logging
@@ -263,28 +260,6 @@ def test_both_formats_keep_the_fields_and_redact_secrets(
     assert url["url"] == "redis://***@cache:6379/0"
 
 
-@pytest.fixture
-def spawn(tmp_path: Path) -> Iterator[Any]:
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start(*args: str, port: int) -> Path:
-        log = tmp_path / f"{args[0]}-{port}.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "ultiroam_graphql", *args],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        processes.append(process)
-        wait_until_listening(port, process, log)
-        return log
-
-    yield start
-    for process in processes:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 def test_serve_log_format_json_writes_one_object_a_line(spawn: Any, tmp_path: Path) -> None:
     device, api = free_port(), free_port()
     secrets = {"device": "dev-pass-5ecret", "push": "push-tok-5ecret", "api": "api-tok-5ecret"}
@@ -307,8 +282,8 @@ inbox_poll_interval = 0
 """
     )
     config.chmod(0o600)
-    log = spawn("serve", "--config", str(config), "--log-level", "debug",
-                "--log-format", "json", port=api)  # fmt: skip
+    _, log = spawn("serve", "--config", str(config), "--log-level", "debug",
+                   "--log-format", "json", port=api)  # fmt: skip
     base = f"http://127.0.0.1:{api}"
     auth = {"Authorization": f"Bearer {secrets['api']}"}
     reply = httpx.post(

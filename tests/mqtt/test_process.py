@@ -3,57 +3,14 @@ it can say nothing, and the broker publishes its last will."""
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from tests.mqtt.support import Names, Spy, retained
+from tests.support import free_port
 
 SECRET = "mqtt-secret-7f3a"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def spawn(tmp_path: Path) -> Iterator:
-    """Starts ``ultiroam-graphql`` commands, output to files; stops what is still running."""
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start(*args: str, port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-        log = tmp_path / f"{args[0]}-{port}.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "ultiroam_graphql", *args],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **(env or {})},
-            )
-        processes.append(process)
-        for _ in range(300):  # bounded wait for its socket
-            if process.poll() is not None:
-                raise AssertionError(f"exited with {process.returncode}:\n{log.read_text()}")
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    return process
-            time.sleep(0.05)
-        raise AssertionError(f"nothing listens on port {port}")
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 async def test_a_killed_server_goes_offline_through_its_last_will(
@@ -84,7 +41,7 @@ discovery_prefix = "{names.discovery}"
 """
     )
     config.chmod(0o600)
-    server = spawn(
+    server, _ = spawn(
         "serve",
         "--config",
         str(config),

@@ -17,15 +17,9 @@ from pathlib import Path
 import aiomqtt
 import pytest
 from tests.mqtt.support import WAIT, Names, running
-from tests.support import Facade
+from tests.support import Facade, free_port
 
 TOOLS = ("mosquitto", "openssl")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def make_certificates(directory: Path) -> tuple[Path, Path, Path]:

@@ -18,10 +18,10 @@ from .errors import BadUserInput, GatewayError, GatewayUnavailable, RateLimited
 from .gateway import GatewayClient, SendSmsRequest, SmsRecipient
 from .gateway.models import MAX_NUMBER_BYTES
 from .gateway.sending import MAX_RECIPIENTS_PER_SEND, MAX_TEXT_BYTES
+from .gateway.wire import check_port
 from .outbound import Outbound
 
 MAX_RECIPIENTS = 10_000
-MAX_PORT = 31
 Encoding = Literal["unicode", "gsm-7bit"]
 
 
@@ -79,10 +79,7 @@ def check_number(number: str) -> str:
 def check_ports(ports: Sequence[int] | None) -> tuple[int, ...] | None:
     if ports is None:
         return None
-    for port in ports:
-        if not 0 <= port <= MAX_PORT:
-            raise BadUserInput(f"port {port} is outside 0..{MAX_PORT}")
-    return tuple(sorted(set(ports)))
+    return tuple(sorted({check_port(port) for port in ports}))
 
 
 def check_order(order: SendOrder) -> SendOrder:

@@ -14,8 +14,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from ..errors import BadUserInput
+
 MAX_NUMBERS_PER_QUERY = 32
 MAX_NUMBER_BYTES = 24
+MAX_PORT = 31
+"""The highest port index of any device: at most 32 ports, numbered from 0."""
 GATEWAY_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _GATEWAY_TIME = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*(\d{2}):(\d{2}):(\d{2})\s*$")
 _ZERO_TIME = re.compile(r"^[\s0:-]*$")
@@ -134,3 +138,10 @@ def parse_each(
 ) -> list[T]:
     """Every element of a JSON array parsed with ``parse``."""
     return [parse(item, gateway_id=gateway_id, zone=zone) for item in wire_list(items, what)]
+
+
+def check_port(port: int) -> int:
+    """A port index a client gave, or BAD_USER_INPUT before any call."""
+    if not 0 <= port <= MAX_PORT:
+        raise BadUserInput(f"port {port} is outside 0..{MAX_PORT}")
+    return port

@@ -10,8 +10,8 @@ from ..batching import SmsResultKey
 from ..errors import BadUserInput
 from ..gateway import GatewayClient, SmsResultRecord
 from ..gateway.models import MAX_NUMBER_BYTES, status_kind, to_gateway_local
+from ..gateway.wire import check_port
 
-MAX_PORT = 31
 REPEATED_HOUR = timedelta(hours=1)
 MAX_FILTER_ITEMS = 1000
 
@@ -117,12 +117,6 @@ def _numbers(numbers: list[str]) -> frozenset[str]:
             raise BadUserInput(f"numbers: {value[:40]!r} is longer than {MAX_NUMBER_BYTES} bytes")
         trimmed.append(value)
     return frozenset(trimmed)
-
-
-def check_port(port: int) -> int:
-    if not 0 <= port <= MAX_PORT:
-        raise BadUserInput(f"port {port} is outside 0..{MAX_PORT}")
-    return port
 
 
 def _user_id(user_id: int) -> int:

@@ -6,6 +6,7 @@ so the ratio holds even when the machine is busy and absolute figures are not co
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -273,3 +274,14 @@ def print_ratio(label: str, ours: float, baseline: float, unit: str, target: str
         flush=True,
     )
     return value
+
+
+def run(
+    name: str, args: argparse.Namespace, measure: Callable[[Any, Path], dict[str, Any]]
+) -> dict[str, Any]:
+    """One benchmark's run: measured in a fresh work directory, recorded with its settings."""
+    tmp = workdir(name)
+    settings = {key: value for key, value in vars(args).items() if key != "quick"}
+    data = measure(args, tmp)
+    write_result(name, {"settings": settings, **data}, quick=args.quick)
+    return data

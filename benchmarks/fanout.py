@@ -197,10 +197,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    tmp = common.workdir("fanout")
-    settings = {k: v for k, v in vars(args).items() if k != "quick"}
-    data = measure(args, tmp)
-    common.write_result("fanout", {"settings": settings, **data}, quick=args.quick)
+    common.run("fanout", args, measure)
     return 0
 
 

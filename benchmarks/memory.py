@@ -109,10 +109,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    tmp = common.workdir("memory")
-    settings = {k: v for k, v in vars(args).items() if k != "quick"}
-    data = measure(args, tmp)
-    common.write_result("memory", {"settings": settings, **data}, quick=args.quick)
+    common.run("memory", args, measure)
     return 0
 
 

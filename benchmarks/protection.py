@@ -129,10 +129,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    tmp = common.workdir("protection")
-    settings = {k: v for k, v in vars(args).items() if k != "quick"}
-    data = measure(args, tmp)
-    common.write_result("protection", {"settings": settings, **data}, quick=args.quick)
+    data = common.run("protection", args, measure)
     exact = data["identical"]["answers_not_exact"] + data["different_filters"]["answers_not_exact"]
     return 1 if exact else 0
 

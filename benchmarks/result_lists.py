@@ -132,10 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     if not httpload.wrk_available():
         print(f"wrk not found at {common.WRK} (apt-get install wrk)", file=sys.stderr)
         return 2
-    tmp = common.workdir("result_lists")
-    settings = {k: v for k, v in vars(args).items() if k != "quick"}
-    data = measure(args, tmp)
-    common.write_result("result_lists", {"settings": settings, **data}, quick=args.quick)
+    common.run("result_lists", args, measure)
     return 0
 
 

@@ -105,10 +105,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    tmp = common.workdir("scaling")
-    settings = {k: v for k, v in vars(args).items() if k != "quick"}
-    data = measure(args, tmp)
-    common.write_result("scaling", {"settings": settings, **data}, quick=args.quick)
+    common.run("scaling", args, measure)
     return 0
 
 

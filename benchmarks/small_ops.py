@@ -102,10 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     if not httpload.wrk_available():
         print(f"wrk not found at {common.WRK} (apt-get install wrk)", file=sys.stderr)
         return 2
-    tmp = common.workdir("small_ops")
-    settings = {k: v for k, v in vars(args).items() if k != "quick"}
-    data = measure(args, tmp)
-    common.write_result("small_ops", {"settings": settings, **data}, quick=args.quick)
+    common.run("small_ops", args, measure)
     return 0
 
 

@@ -92,20 +92,15 @@ class DocumentCache:
 class _Run:
     """What the telemetry needs to know of one operation, whenever it stopped."""
 
-    __slots__ = ("document", "name", "result")
+    __slots__ = ("name", "operation_type", "result")
 
     def __init__(self, name: str | None) -> None:
         self.name = name
-        self.document: DocumentNode | None = None
+        self.operation_type: OperationType | None = None  # once the document says it
         self.result: ExecutionResult | None = None
 
     def logged_type(self) -> LoggedType:
-        if self.document is None:
-            return "unknown"
-        try:
-            value = get_operation_type(self.document, self.name).value
-        except RuntimeError:
-            return "unknown"
+        value = self.operation_type.value if self.operation_type is not None else "unknown"
         return value if value in ("query", "mutation", "subscription") else "unknown"
 
 
@@ -173,11 +168,11 @@ class Pipeline:
     ) -> None:
         if not query:
             raise MissingQueryError
-        document = run.document = self._documents.parsed(query)
+        document = self._documents.parsed(query)
         if run.name is None:
             run.name = _first_operation_name(document)
         try:
-            operation_type = get_operation_type(document, run.name)
+            operation_type = run.operation_type = get_operation_type(document, run.name)
         except RuntimeError as error:
             raise CannotGetOperationTypeError(run.name) from error
         if operation_type not in allowed:

@@ -9,6 +9,7 @@ else is counted as ``unknown``, so the number of series stays bounded.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -114,6 +115,7 @@ class Metrics:
             ["type"],
             registry=registry,
         )
+        self._operation_children: dict[tuple[str, str], tuple[Any, Any]] = {}
         for operation_type in OPERATION_TYPES:
             for outcome in ("ok", "error"):
                 self.operations.labels(operation_type, outcome)
@@ -180,10 +182,19 @@ class Metrics:
     # OperationObserver
 
     def operation_finished(self, operation_type: str, outcome: str, seconds: float) -> None:
-        operation_type = _known(operation_type, OPERATION_TYPES)
-        self.operations.labels(operation_type, _known(outcome, ("ok", "error"))).inc()
-        if operation_type in ("query", "mutation"):
-            self.operation_duration.labels(operation_type).observe(seconds)
+        key = (_known(operation_type, OPERATION_TYPES), _known(outcome, ("ok", "error")))
+        children = self._operation_children.get(key)
+        if children is None:  # a few label pairs: looked up once each, not per operation
+            operation_type, outcome = key
+            timed = operation_type in ("query", "mutation")
+            children = self._operation_children[key] = (
+                self.operations.labels(operation_type, outcome),
+                self.operation_duration.labels(operation_type) if timed else None,
+            )
+        counter, duration = children
+        counter.inc()
+        if duration is not None:
+            duration.observe(seconds)
 
     def _gateway(self, gateway_id: str) -> str:
         return gateway_id if gateway_id in self._gateways else UNKNOWN

@@ -112,13 +112,24 @@ def test_one_broken_result_is_redone_alone_with_graphql_cores_error() -> None:
     assert [e.path for e in result.errors or ()] == [["maybeResults", 2, "number"]]
 
 
-def test_a_resolver_beside_plain_fields_makes_a_mixed_plan() -> None:
-    document = parse("{ results { number gateway { sn } refId } }")
+def test_a_field_with_arguments_beside_plain_fields_makes_a_mixed_plan() -> None:
+    document = parse("{ results { number gateway { port(index: 1) { index } } refId } }")
     result, cost = both(document, Root(results=results(5), maybe_results=None))
-    # plans for the list (none: its items are not plain), for a result, and for Gateway
-    # (none: its selected field has a resolver)
-    assert cost == {"compiled": 3, "reused": 0, "fast": 0, "mixed": 5, "redone": 0}
+    # plans for the list (none: its items are not plain), for a result, for Gateway (none: its
+    # selected field takes an argument) and for the port graphql-core resolved
+    assert cost == {"compiled": 4, "reused": 0, "fast": 5, "mixed": 5, "redone": 0}
     assert list(result.data["results"][0]) == ["number", "gateway", "refId"]  # type: ignore[index]
+
+
+def test_a_resolver_of_the_object_alone_is_planned_like_a_plain_field() -> None:
+    document = parse("{ results { number gateway { id sn portCount } refId } }")
+    result, cost = both(document, Root(results=results(5), maybe_results=None))
+    assert cost == {"compiled": 1, "reused": 0, "fast": 1, "mixed": 0, "redone": 0}
+    assert result.data["results"][0]["gateway"] == {  # type: ignore[index]
+        "id": "office",
+        "sn": None,
+        "portCount": 4,
+    }
 
 
 def test_middleware_stands_the_fast_path_down() -> None:
@@ -247,9 +258,10 @@ async def test_the_app_answers_byte_for_byte_as_without_plans(
     filtered = len(answers[1]["smsResults"])
     assert filtered == sum(record.port in (1, 2, 3) for record in device.records) > 0
     states = sum(port["state"] is not None for port in answers[2]["gateway"]["ports"])
-    # one list of results; each result mixed, and its gateway too (id is plain, sn has a
-    # resolver); 8 ports, each mixed, with a list of results and a port state each (a port
-    # without a SIM has none); the second round compiles nothing
-    done = [(1, 0), (0, 2 * filtered), (8 + states, 8)]
+    # one list of results, twice (sn's resolver takes only its gateway: it is planned too);
+    # 8 ports, each mixed, with a list of results and a port state each (a port without a SIM
+    # has none); the second round compiles nothing
+    done = [(1, 0), (1, 0), (8 + states, 8)]
+    assert filtered > 1
     assert [p[:2] for p in planned] == done * 2
     assert [p[2] > 0 for p in planned] == [True] * 3 + [False] * 3

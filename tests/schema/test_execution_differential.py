@@ -100,6 +100,24 @@ class Sample:
     def label(self) -> str:
         return "on" if self.flag is True else "off"  # whatever the flag holds
 
+    @strawberry.field
+    def strict(self) -> str | None:  # planned, and it raises: redone by graphql-core
+        if not isinstance(self.flag, bool):
+            raise TypeError(f"flag is {self.flag!r}")
+        return self.tags[0] if self.tags else None
+
+    @strawberry.field
+    def mirrored(self, root: strawberry.Parent[Sample]) -> Anything | None:  # type: ignore[valid-type]
+        return root.anything if root is self else "not the parent"
+
+    @strawberry.field
+    def word(self, upper: bool = False) -> str:  # an argument: never planned
+        return "LABEL" if upper else "label"
+
+    @strawberry.field
+    def where(self, info: strawberry.Info) -> str:  # info: never planned
+        return ".".join(str(key) for key in info.path.as_list())
+
 
 @strawberry.type
 class Root:
@@ -391,6 +409,8 @@ def ordered(data: Any) -> Any:
 def plain_arguments(on: str, name: str) -> tuple[str, ...] | None:
     if on == "Gateway":
         return ("(index: 0)", "(index: 2)", "(index: $n)") if name == "port" else EXTERNAL.get(name)
+    if on == "Sample" and name == "word":
+        return ("", "(upper: true)", "(upper: false)")
     return None if on == "Port" and name in ("smsResults", "state") else ("",)
 
 

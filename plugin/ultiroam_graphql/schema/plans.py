@@ -1,13 +1,23 @@
-"""Compiled plans: a selection of plain fields turned into closures that complete values.
+"""Compiled plans: a selection of plain fields turned into code that completes values.
 
 A plan does exactly what graphql-core's completion would, or raises: null where the type
 allows none, an exception or awaitable value, a value its leaf type cannot coerce, an iterable
 that is not a list, anything it cannot decide. The executor (``execution``) then lets
 graphql-core complete that value itself, so a plan never has to reproduce an error.
+
+Plain fields are attributes read by Strawberry's default resolver, and fields whose resolver is
+a plain function of the object alone (no arguments, no ``info``, not async, no extensions), such
+as ``Gateway.portCount``: calling it is all Strawberry would do. Such a resolver may be called a
+second time when graphql-core redoes a value, so it must be free of side effects, as a query's
+resolvers are. An object's fields are completed by one generated function (``_generate``):
+straight-line reads and type checks, with no call per field for the common leaf values.
+Assumed: no object sets ``__await__`` on itself (only its type's counts, as for graphql-core's
+``is_awaitable`` in every practical case).
 """
 
 from __future__ import annotations
 
+import keyword
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import suppress
@@ -40,6 +50,7 @@ from graphql.pyutils import Undefined
 from graphql.pyutils.is_awaitable import is_awaitable
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+from strawberry.types.fields.resolver import StrawberryResolver
 
 Complete = Callable[[Any], Any]
 """A compiled completion: the value graphql-core would give, or an exception to redo it."""
@@ -63,6 +74,22 @@ class _NoType:
 
 class Redo(Exception):
     """The value needs graphql-core's own completion (null where not allowed, an exception)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A field's completion as straight-line source: it sets ``{out}`` from ``src``.
+
+    ``{p}`` prefixes the names it uses, which ``names`` holds; every step of an object gets its
+    own prefix, so the steps of one object share a namespace.
+    """
+
+    lines: tuple[str, ...]
+    names: dict[str, Any]
+
+
+def _call(step: Complete) -> Code:
+    return Code(("{out} = {p}step(src)",), {"step": step})
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,56 +150,138 @@ class Compiler:
         if type_.is_type_of is None:
             grouped, defers, _ = self.collect(type_, details)
             if not defers:
-                steps = [
-                    (name, self.field(type_, field, sub))
+                compiled = [
+                    (name, self.step(type_, field, sub))
                     for name, sub in grouped.items()
                     if (field := self.schema.get_field(type_, sub[0].node.name.value))
                 ]
                 run = None
-                if all(step is not None for _, step in steps):
-                    run = _fields(tuple(steps))  # type: ignore[arg-type]
-                plan = ObjectPlan(type_, dict(grouped), tuple(steps), run)
+                if all(code is not None for _, (_, code) in compiled):
+                    run = _generate(type_.name, [(name, code) for name, (_, code) in compiled])  # type: ignore[misc]
+                steps = tuple((name, step) for name, (step, _) in compiled)
+                plan = ObjectPlan(type_, dict(grouped), steps, run)
         bounded_put(objects, key, plan)
         return plan
 
-    def field(
+    def step(
         self, parent: GraphQLObjectType, field: GraphQLField, details: FieldDetailsList
-    ) -> Complete | None:
+    ) -> tuple[Complete | None, Code | None]:
+        """A field's completion from its parent object, and the same as code, or Nones."""
         if any(d.defer_usage or d.fragment_variable_values or d.node.arguments for d in details):
-            return None
+            return None, None
         if field is TypeNameMetaFieldDef:
             name = parent.name
-            return lambda _source: name
+            return (lambda _source: name), Code(("{out} = {p}name",), {"name": name})
         read = reader(field)
         if read is None:
-            return None
+            return None, None
+        attribute = _attribute(field)
         type_ = field.type
         named = type_.of_type if is_non_null_type(type_) else type_
         if is_leaf_type(named):
-            return _leaf_field(named, is_non_null_type(type_), read)
+            return _leaf_field(named, is_non_null_type(type_), read, attribute)
         complete = self.complete(type_, details)
         if complete is None:
-            return None
-        return lambda source: complete(read(source))
+            return None, None
+
+        def step(source: Any) -> Any:
+            return complete(read(source))
+
+        return step, _call(step)
 
 
 def reader(field: GraphQLField) -> Complete | None:
-    """How Strawberry reads a field without a resolver (its default resolver, python name)."""
+    """How Strawberry reads a field's value from its object, where it needs nothing else.
+
+    Without a resolver: its default resolver with the python name. With one: the resolver's
+    function called with the object alone, when that is all Strawberry would pass it.
+    """
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if (
         field.args
-        or not getattr(field.resolve, "_is_default", False)
         or not isinstance(definition, StrawberryField)
-        or definition.base_resolver is not None
         or definition.extensions
         or definition.is_subscription
     ):
+        return None
+    if definition.base_resolver is not None:
+        resolver = definition.base_resolver
+        call = resolver_call(field)
+        if call is None:
+            return None
+        if resolver.self_parameter is not None and not _parents(resolver):
+            return resolver.wrapped_func  # what ``call`` would call, with the object alone
+        return lambda source: call(source, None)
+    if not getattr(field.resolve, "_is_default", False):
         return None
     name = definition.python_name
     resolver = definition.default_resolver
     if resolver is getattr:
         return attrgetter(name)
     return lambda source: resolver(source, name)
+
+
+STRAWBERRY_SYNC_RESOLVER = "GraphQLCoreConverter.from_resolver.<locals>._resolver"
+"""The wrapper Strawberry gives a resolver that is not async (``from_resolver``)."""
+
+
+def resolver_call(
+    field: GraphQLField, info_class: type | None = None
+) -> Callable[[Any, Any], Any] | None:
+    """``call(source, raw_info)``: what Strawberry does for a synchronous resolver without
+    arguments or field extensions, ``info`` made with ``info_class`` as Strawberry makes it.
+
+    None for any other field, and without ``info_class`` for a resolver that takes ``info``.
+    """
+    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    resolver = definition.base_resolver if isinstance(definition, StrawberryField) else None
+    if (
+        resolver is None
+        or getattr(field.resolve, "__qualname__", None) != STRAWBERRY_SYNC_RESOLVER
+        or field.args
+        or definition.extensions
+        or resolver.is_async
+        or resolver.arguments
+        or (resolver.info_parameter is not None and info_class is None)
+        or not callable(resolver.wrapped_func)
+    ):
+        return None
+    function = resolver.wrapped_func
+    positional = resolver.self_parameter is not None
+    named = _parents(resolver)
+    info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+
+    def call(source: Any, raw_info: Any) -> Any:
+        arguments = {name: source for name in named}
+        if info_name is not None:
+            arguments[info_name] = info_class(_raw_info=raw_info, _field=definition)  # type: ignore[misc]
+        return function(source, **arguments) if positional else function(**arguments)
+
+    return call
+
+
+def _parents(resolver: StrawberryResolver[Any]) -> tuple[str, ...]:
+    """The parameters Strawberry passes the object to by name (``root``, ``Parent``)."""
+    return tuple(
+        parameter.name
+        for parameter in (resolver.parent_parameter, resolver.root_parameter)
+        if parameter is not None
+    )
+
+
+def _attribute(field: GraphQLField) -> str | None:
+    """The attribute Strawberry's own ``getattr`` reads, if generated code may name it."""
+    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if (
+        not isinstance(definition, StrawberryField)
+        or definition.base_resolver is not None
+        or definition.default_resolver is not getattr
+    ):
+        return None
+    name = definition.python_name
+    if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("__"):
+        return None
+    return name
 
 
 def _leaf(type_: GraphQLLeafType, non_null: bool) -> Complete:
@@ -197,9 +306,14 @@ def _leaf(type_: GraphQLLeafType, non_null: bool) -> Complete:
     return complete
 
 
-def _leaf_field(type_: GraphQLLeafType, non_null: bool, read: Complete) -> Complete:
-    """A leaf field's read and completion in one call, common values answered first."""
+def _leaf_field(
+    type_: GraphQLLeafType, non_null: bool, read: Complete, attribute: str | None
+) -> tuple[Complete, Code]:
+    """A leaf field's read and completion in one call, common values answered first; and the
+    same as code, reading the attribute itself where it can."""
     complete = _leaf(type_, non_null)
+    names: dict[str, Any] = {"complete": complete, "read": read}
+    value = "{out} = " + (f"src.{attribute}" if attribute else "{p}read(src)")
     same = IDENTITY.get(type_)
     if same is not None:
 
@@ -207,7 +321,8 @@ def _leaf_field(type_: GraphQLLeafType, non_null: bool, read: Complete) -> Compl
             value = read(source)
             return value if type(value) is same else complete(value)
 
-        return identity
+        check = "if type({out}) is not {p}same: {out} = {p}complete({out})"
+        return identity, Code((value, check), {**names, "same": same})
     if type_ is GraphQLInt:
 
         def int32(source: Any) -> Any:
@@ -216,17 +331,30 @@ def _leaf_field(type_: GraphQLLeafType, non_null: bool, read: Complete) -> Compl
                 return value
             return complete(value)
 
-        return int32
-    names = _enum_names(type_)
-    if names:
+        check = (
+            f"if type({{out}}) is not int or not {MIN_INT} <= {{out}} <= {MAX_INT}: "
+            "{out} = {p}complete({out})"
+        )
+        return int32, Code((value, check), names)
+    enum_names = _enum_names(type_)
+    if enum_names:
 
         def enum(source: Any) -> Any:
             value = read(source)
-            name = names.get(id(value))
+            name = enum_names.get(id(value))
             return complete(value) if name is None else name
 
-        return enum
-    return lambda source: complete(read(source))
+        lines = (
+            value.replace("{out}", "{p}value", 1),
+            "{out} = {p}names.get(id({p}value))",
+            "if {out} is None: {out} = {p}complete({p}value)",
+        )
+        return enum, Code(lines, {**names, "names": enum_names})
+
+    def other(source: Any) -> Any:
+        return complete(read(source))
+
+    return other, Code((value, "{out} = {p}complete({out})"), names)
 
 
 def _enum_names(type_: GraphQLLeafType) -> dict[int, str]:
@@ -248,9 +376,14 @@ def _enum_names(type_: GraphQLLeafType) -> dict[int, str]:
 
 
 def _list(item: Complete, non_null: bool) -> Complete:
+    fields = getattr(item, "fields", None)  # items that are objects: their plan, called directly
+
     def complete(value: Any) -> Any:
         kind = type(value)
         if kind is list or kind is tuple:
+            if fields is not None:
+                plain = PLAIN_OBJECTS
+                return [fields(each) if type(each) in plain else item(each) for each in value]
             return [item(each) for each in value]
         if (value is None or value is Undefined) and not non_null:
             return None
@@ -259,27 +392,59 @@ def _list(item: Complete, non_null: bool) -> Complete:
     return complete
 
 
-def _fields(steps: tuple[tuple[str, Complete], ...]) -> Complete:
-    """An object's response, in the order graphql-core collected its fields."""
+def _generate(type_name: str, codes: list[tuple[str, Code]]) -> Complete:
+    """One function completing an object's fields, in the order graphql-core collected them.
 
-    def complete(value: Any) -> Any:
-        return {name: step(value) for name, step in steps}
-
+    The source is made of this module's templates and Python identifiers only: response names
+    (client aliases) appear as ``repr`` literals, every value through the namespace.
+    """
+    namespace: dict[str, Any] = {}
+    lines = ["def complete(src):"]
+    for index, (_, code) in enumerate(codes):
+        prefix = f"f{index}_"
+        namespace.update({prefix + name: value for name, value in code.names.items()})
+        for line in code.lines:
+            lines.append("    " + line.replace("{out}", f"v{index}").replace("{p}", prefix))
+    pairs = ", ".join(f"{name!r}: v{index}" for index, (name, _) in enumerate(codes))
+    lines.append(f"    return {{{pairs}}}")
+    exec(compile("\n".join(lines), f"<plan of {type_name}>", "exec"), namespace)
+    complete: Complete = namespace["complete"]
     return complete
+
+
+PLAIN_OBJECTS: set[type] = set()
+"""Types whose instances graphql-core never takes for an exception or an awaitable: Strawberry
+object types without ``__await__``, found as values pass the full check."""
+
+
+def _plain_object(kind: type) -> bool:
+    return (
+        hasattr(kind, "__strawberry_definition__")
+        and not issubclass(kind, Exception)
+        and not hasattr(kind, "__await__")
+        and kind.__getattribute__ is object.__getattribute__
+        and not hasattr(kind, "__getattr__")
+    )
 
 
 def _object(fields: Complete, non_null: bool) -> Complete:
     """A field's object value, checked as graphql-core checks it first."""
 
     def complete(value: Any) -> Any:
+        kind = type(value)
+        if kind in PLAIN_OBJECTS:
+            return fields(value)
         if value is None or value is Undefined:
             if non_null:
                 raise Redo
             return None
         if isinstance(value, Exception) or is_awaitable(value):
             raise Redo
+        if _plain_object(kind):
+            PLAIN_OBJECTS.add(kind)
         return fields(value)
 
+    complete.fields = fields  # type: ignore[attr-defined]
     return complete
 
 

@@ -32,7 +32,9 @@ from .wire import (
     GATEWAY_TIME_FORMAT,
     MAX_NUMBER_BYTES,
     MAX_NUMBERS_PER_QUERY,
+    NULL_TEXTS,
     WireError,
+    careful_gateway_time,
     clean_keys,
     fields,
     gateway_time_str,
@@ -40,6 +42,7 @@ from .wire import (
     optional_str,
     parse_each,
     parse_gateway_time,
+    plain_keys,
     to_gateway_local,
     wire_int,
     wire_str,
@@ -128,7 +131,58 @@ class DeliveryReportQuery:
         return body
 
 
+_RESULT_KEYS = frozenset(
+    {"port", "number", "user_id", "time", "status", "count", "succ_count", "ref_id", "imsi"}
+)
+
+
 def parse_sms_result(item: object, *, gateway_id: str, zone: ZoneInfo) -> SmsResultRecord:
+    """One ``query_sms_result`` element or ``sms_result`` push.
+
+    Lists run to thousands of elements, nearly all well formed: a plain dict whose keys need no
+    cleaning and whose values already have their exact types is read straight; anything else
+    takes :func:`careful_sms_result`, which gives the same record or raises the WireError.
+    """
+    if type(item) is dict and plain_keys(item, _RESULT_KEYS):
+        get = item.get
+        port, number, time, status = get("port"), get("number"), get("time"), get("status")
+        user_id, count, succ_count = get("user_id"), get("count"), get("succ_count")
+        ref_id, imsi = get("ref_id"), get("imsi")
+        if (
+            type(port) is int
+            and type(number) is str
+            and type(time) is str
+            and type(status) is str
+            and (user_id is None or type(user_id) is int)
+            and (count is None or type(count) is int)
+            and (succ_count is None or type(succ_count) is int)
+            and (ref_id is None or type(ref_id) is int)
+            and (imsi is None or type(imsi) is str)
+        ):
+            if imsi is not None:
+                imsi = imsi.strip()
+                if imsi in NULL_TEXTS:
+                    imsi = None
+            # The time is the one value left that may fail, and it is read as the careful
+            # path reads it: a bad one raises the same WireError there and here.
+            return SmsResultRecord(
+                gateway_id,
+                port,
+                number.strip(),
+                user_id,
+                parse_gateway_time(time, zone),
+                status.strip(),
+                1 if count is None else count,
+                0 if succ_count is None else succ_count,
+                ref_id or 0,
+                imsi,
+            )
+    return careful_sms_result(item, gateway_id=gateway_id, zone=zone)
+
+
+def careful_sms_result(item: object, *, gateway_id: str, zone: ZoneInfo) -> SmsResultRecord:
+    """:func:`parse_sms_result` for any element: keys cleaned, every value read leniently, the
+    time without cache (the reference the fast reading is tested against)."""
     item = fields(item, ("port", "number", "time", "status"), "result")
     count = optional_int(item.get("count"), "count")
     succ_count = optional_int(item.get("succ_count"), "succ_count")
@@ -137,7 +191,7 @@ def parse_sms_result(item: object, *, gateway_id: str, zone: ZoneInfo) -> SmsRes
         port=wire_int(item["port"], "port"),
         number=wire_str(item["number"], "number"),
         user_id=optional_int(item.get("user_id"), "user_id"),
-        time=parse_gateway_time(item["time"], zone),
+        time=careful_gateway_time(item["time"], zone),
         status=wire_str(item["status"], "status"),
         count=count if count is not None else 1,
         succ_count=succ_count if succ_count is not None else 0,

@@ -7,6 +7,7 @@ one, or raise :class:`WireError` for a value that cannot be read.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -22,8 +23,13 @@ MAX_PORT = 31
 """The highest port index of any device: at most 32 ports, numbered from 0."""
 GATEWAY_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _GATEWAY_TIME = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*(\d{2}):(\d{2}):(\d{2})\s*$")
+_EXACT_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", re.ASCII)
+_WIRE_INT = re.compile(r"\s*-?\d{1,18}\s*")
+TIME_CACHE_SIZE = 8192
+"""Gateway times remembered per process: a result list repeats its seconds, and polls repeat it."""
 _ZERO_TIME = re.compile(r"^[\s0:-]*$")
-_NULLS = frozenset({"", "<NULL>", "NULL"})
+NULL_TEXTS = frozenset({"", "<NULL>", "NULL"})
+"""What the device writes for an absent string."""
 
 T = TypeVar("T")
 
@@ -47,7 +53,31 @@ def gateway_time_str(value: datetime) -> str:
 
 
 def parse_gateway_time(value: object, zone: ZoneInfo) -> datetime:
-    """``YYYY-MM-DD HH:MM:SS`` in the gateway's zone (also without the space, as PDFs print it)."""
+    """``YYYY-MM-DD HH:MM:SS`` in the gateway's zone (also without the space, as PDFs print it).
+
+    Text in a :class:`ZoneInfo` goes through a bounded cache (datetimes are immutable, so sharing
+    one is safe); anything else, and every miss that is not the exact form, is read carefully.
+    """
+    if type(value) is str and type(zone) is ZoneInfo:
+        return _cached_time(value, zone)
+    return careful_gateway_time(value, zone)
+
+
+@functools.lru_cache(maxsize=TIME_CACHE_SIZE)
+def _cached_time(text: str, zone: ZoneInfo) -> datetime:
+    # The exact form in ASCII digits reads the same with fromisoformat (fold 0, like the
+    # constructor, so ambiguous and nonexistent local times come out alike); the rest, and any
+    # invalid date, take the careful reader, which raises the WireError (not cached).
+    if _EXACT_TIME.fullmatch(text) is not None:
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=zone)
+        except ValueError:
+            pass
+    return careful_gateway_time(text, zone)
+
+
+def careful_gateway_time(value: object, zone: ZoneInfo) -> datetime:
+    """:func:`parse_gateway_time` without cache or shortcut: the reference for both."""
     match = _GATEWAY_TIME.match(value) if isinstance(value, str) else None
     if match is None:
         raise WireError(f"time {value!r} is not YYYY-MM-DD HH:MM:SS")
@@ -59,7 +89,7 @@ def parse_gateway_time(value: object, zone: ZoneInfo) -> datetime:
 
 def optional_gateway_time(value: object, zone: ZoneInfo) -> datetime | None:
     """A gateway time, or None for absent, empty, ``<NULL>`` and all-zero (a call not answered)."""
-    if value is None or (isinstance(value, str) and value.strip() in _NULLS):
+    if value is None or (isinstance(value, str) and value.strip() in NULL_TEXTS):
         return None
     if isinstance(value, str) and _ZERO_TIME.match(value):
         return None
@@ -73,16 +103,20 @@ def clean_keys(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def wire_int(value: object, name: str) -> int:
     """An integer that may arrive as a string with stray white space."""
+    if type(value) is int:  # the usual case first; bool is not int by type
+        return value
     if isinstance(value, bool):
         raise WireError(f"{name} is not an integer: {value!r}")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
+    if isinstance(value, str) and _WIRE_INT.fullmatch(value):
         return int(value)
     raise WireError(f"{name} is not an integer: {str(value)[:40]!r}")
 
 
 def wire_str(value: object, name: str) -> str:
+    if type(value) is str:
+        return value.strip()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
@@ -95,11 +129,15 @@ def optional_str(value: object, name: str) -> str | None:
     if value is None:
         return None
     text = wire_str(value, name)
-    return None if text in _NULLS else text
+    return None if text in NULL_TEXTS else text
 
 
 def optional_int(value: object, name: str) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None:
+        return None
+    if type(value) is int:
+        return value
+    if isinstance(value, str) and not value.strip():
         return None
     return wire_int(value, name)
 
@@ -111,6 +149,18 @@ def any_str(value: object) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def plain_keys(item: dict[Any, Any], names: frozenset[str]) -> bool:
+    """True when :func:`clean_keys` would leave every one of ``names`` as it is in ``item``.
+
+    So a reader of only ``names`` may skip the cleaning: the item's keys are among them, or its
+    other keys are strings that do not clean into one of them (and so cannot overwrite it).
+    """
+    keys = item.keys()
+    return keys <= names or all(
+        type(key) is str and "".join(key.split()) not in names for key in keys - names
+    )
 
 
 def fields(item: object, required: tuple[str, ...], what: str) -> dict[str, Any]:

@@ -142,11 +142,15 @@ def merged(replies: Sequence[Sequence[SmsResultRecord]]) -> list[SmsResultRecord
     Each chunk keeps its own order; chunks are interleaved by time, as one call would have
     answered, and a record that two chunks both returned appears once.
     """
+    if len(replies) == 1:  # one chunk: already in order
+        return deduplicated(replies[0])
     return deduplicated(heapq.merge(*replies, key=lambda record: record.time))
 
 
 def select(records: Iterable[SmsResultRecord], key: SmsResultKey) -> list[SmsResultRecord]:
     """The records of a (possibly merged) call that one field asked for."""
+    if key.numbers is key.ports is key.user_ids is key.statuses is None:
+        return list(records)  # the field asked for all of them
     return [
         record
         for record in records

@@ -563,6 +563,12 @@ def _frozen(value: Any) -> str:
 def _decode(content: bytes) -> dict[str, Any] | None:
     """The reply as a JSON object, forgiving the trailing commas of some firmware."""
     try:
+        value = orjson.loads(content)  # the usual reply: valid UTF-8 JSON, read as it came
+    except ValueError:
+        pass
+    else:
+        return _envelope(value)
+    try:
         text = content.decode("utf-8", errors="replace")
     except Exception:  # pragma: no cover - errors="replace" never raises
         return None
@@ -571,12 +577,15 @@ def _decode(content: bytes) -> dict[str, Any] | None:
             value = orjson.loads(candidate)
         except ValueError:  # orjson.JSONDecodeError included
             continue
-        return (
-            {str(k).strip().rstrip(":"): v for k, v in value.items()}
-            if isinstance(value, dict)
-            else None
-        )
+        return _envelope(value)
     return None
+
+
+def _envelope(value: object) -> dict[str, Any] | None:
+    """A reply's top-level object, its keys trimmed (``"error_code :"`` is seen in the field)."""
+    if not isinstance(value, dict):
+        return None
+    return {str(k).strip().rstrip(":"): v for k, v in value.items()}
 
 
 def _describe(exc: httpx.TransportError) -> str:

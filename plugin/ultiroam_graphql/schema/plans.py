@@ -78,18 +78,20 @@ class Redo(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Code:
-    """A field's completion as straight-line source: it sets ``{out}`` from ``src``.
+    """A field's completion as straight-line source: it sets ``{out}`` from ``{src}``.
 
-    ``{p}`` prefixes the names it uses, which ``names`` holds; every step of an object gets its
-    own prefix, so the steps of one object share a namespace.
+    ``{p}`` prefixes the names it uses, which ``names`` holds: every field gets its own prefix,
+    so all the fields of a plan share one namespace. A line ``{fields}`` stands for ``fields``,
+    an object's own fields completed in place from ``{p}o`` into ``{out}``.
     """
 
     lines: tuple[str, ...]
     names: dict[str, Any]
+    fields: tuple[tuple[str, Code], ...] = ()
 
 
 def _call(step: Complete) -> Code:
-    return Code(("{out} = {p}step(src)",), {"step": step})
+    return Code(("{out} = {p}step({src})",), {"step": step})
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,7 @@ class ObjectPlan:
     fields: GroupedFieldSet  # as graphql-core collected them
     steps: tuple[tuple[str, Complete | None], ...]
     run: Complete | None  # the whole object, when every step is planned
+    code: tuple[tuple[str, Code], ...] = ()  # run's source, for a parent to inline
 
 
 class Compiler:
@@ -139,7 +142,7 @@ class Compiler:
         plan = self.object(named, details)
         if plan is None or plan.run is None:
             return None
-        return _object(plan.run, non_null)
+        return _object(plan.run, non_null, plan.code)
 
     def object(self, type_: GraphQLObjectType, details: FieldDetailsList) -> ObjectPlan | None:
         key = (type_, node_ids(details), self.signature)
@@ -155,11 +158,12 @@ class Compiler:
                     for name, sub in grouped.items()
                     if (field := self.schema.get_field(type_, sub[0].node.name.value))
                 ]
-                run = None
+                run, code = None, ()
                 if all(code is not None for _, (_, code) in compiled):
-                    run = _generate(type_.name, [(name, code) for name, (_, code) in compiled])  # type: ignore[misc]
+                    code = tuple((name, code) for name, (_, code) in compiled)
+                    run = _generate(type_.name, code)  # type: ignore[arg-type]
                 steps = tuple((name, step) for name, (step, _) in compiled)
-                plan = ObjectPlan(type_, dict(grouped), steps, run)
+                plan = ObjectPlan(type_, dict(grouped), steps, run, code)  # type: ignore[arg-type]
         bounded_put(objects, key, plan)
         return plan
 
@@ -187,7 +191,19 @@ class Compiler:
         def step(source: Any) -> Any:
             return complete(read(source))
 
-        return step, _call(step)
+        fields = getattr(complete, "code", None)
+        if not fields:
+            return step, _call(step)
+        value = "{p}o = " + ("{src}." + attribute if attribute else "{p}read({src})")
+        lines = (
+            value,
+            "if type({p}o) in {p}plain:",
+            "    {fields}",
+            "else:",
+            "    {out} = {p}complete({p}o)",
+        )
+        names = {"read": read, "plain": PLAIN_OBJECTS, "complete": complete}
+        return step, Code(lines, names, fields)
 
 
 def reader(field: GraphQLField) -> Complete | None:
@@ -251,6 +267,14 @@ def resolver_call(
     named = _parents(resolver)
     info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
 
+    if positional and not named and info_name is not None:  # a method taking info: the usual
+
+        def method(source: Any, raw_info: Any) -> Any:
+            info = info_class(_raw_info=raw_info, _field=definition)  # type: ignore[misc]
+            return function(source, **{info_name: info})
+
+        return method
+
     def call(source: Any, raw_info: Any) -> Any:
         arguments = {name: source for name in named}
         if info_name is not None:
@@ -313,7 +337,8 @@ def _leaf_field(
     same as code, reading the attribute itself where it can."""
     complete = _leaf(type_, non_null)
     names: dict[str, Any] = {"complete": complete, "read": read}
-    value = "{out} = " + (f"src.{attribute}" if attribute else "{p}read(src)")
+    value = "{out} = " + ("{src}." + attribute if attribute else "{p}read({src})")
+    if_value = "if " if non_null else "if {out} is not None and "  # null is null where allowed
     same = IDENTITY.get(type_)
     if same is not None:
 
@@ -321,7 +346,7 @@ def _leaf_field(
             value = read(source)
             return value if type(value) is same else complete(value)
 
-        check = "if type({out}) is not {p}same: {out} = {p}complete({out})"
+        check = if_value + "type({out}) is not {p}same: {out} = {p}complete({out})"
         return identity, Code((value, check), {**names, "same": same})
     if type_ is GraphQLInt:
 
@@ -332,7 +357,7 @@ def _leaf_field(
             return complete(value)
 
         check = (
-            f"if type({{out}}) is not int or not {MIN_INT} <= {{out}} <= {MAX_INT}: "
+            if_value + f"(type({{out}}) is not int or not {MIN_INT} <= {{out}} <= {MAX_INT}): "
             "{out} = {p}complete({out})"
         )
         return int32, Code((value, check), names)
@@ -392,7 +417,7 @@ def _list(item: Complete, non_null: bool) -> Complete:
     return complete
 
 
-def _generate(type_name: str, codes: list[tuple[str, Code]]) -> Complete:
+def _generate(type_name: str, codes: tuple[tuple[str, Code], ...]) -> Complete:
     """One function completing an object's fields, in the order graphql-core collected them.
 
     The source is made of this module's templates and Python identifiers only: response names
@@ -400,16 +425,35 @@ def _generate(type_name: str, codes: list[tuple[str, Code]]) -> Complete:
     """
     namespace: dict[str, Any] = {}
     lines = ["def complete(src):"]
-    for index, (_, code) in enumerate(codes):
-        prefix = f"f{index}_"
-        namespace.update({prefix + name: value for name, value in code.names.items()})
-        for line in code.lines:
-            lines.append("    " + line.replace("{out}", f"v{index}").replace("{p}", prefix))
-    pairs = ", ".join(f"{name!r}: v{index}" for index, (name, _) in enumerate(codes))
-    lines.append(f"    return {{{pairs}}}")
+    _render_fields(codes, "src", "result", "f", "    ", namespace, lines)
+    lines.append("    return result")
     exec(compile("\n".join(lines), f"<plan of {type_name}>", "exec"), namespace)
     complete: Complete = namespace["complete"]
     return complete
+
+
+def _render_fields(
+    codes: tuple[tuple[str, Code], ...],
+    src: str,
+    out: str,
+    prefix: str,
+    indent: str,
+    namespace: dict[str, Any],
+    lines: list[str],
+) -> None:
+    """The lines completing an object's fields from ``src``, its response left in ``out``."""
+    for index, (_, code) in enumerate(codes):
+        p = f"{prefix}{index}_"
+        namespace.update({p + name: value for name, value in code.names.items()})
+        for line in code.lines:
+            if line.strip() == "{fields}":
+                inner = indent + line[: line.index("{")]
+                _render_fields(code.fields, p + "o", f"{p}v", p, inner, namespace, lines)
+                continue
+            text = line.replace("{out}", f"{p}v").replace("{src}", src).replace("{p}", p)
+            lines.append(indent + text)
+    pairs = ", ".join(f"{name!r}: {prefix}{index}_v" for index, (name, _) in enumerate(codes))
+    lines.append(f"{indent}{out} = {{{pairs}}}")
 
 
 PLAIN_OBJECTS: set[type] = set()
@@ -427,8 +471,9 @@ def _plain_object(kind: type) -> bool:
     )
 
 
-def _object(fields: Complete, non_null: bool) -> Complete:
-    """A field's object value, checked as graphql-core checks it first."""
+def _object(fields: Complete, non_null: bool, code: tuple[tuple[str, Code], ...] = ()) -> Complete:
+    """A field's object value, checked as graphql-core checks it first; ``code`` is the source
+    of ``fields``, for a parent plan to complete plain objects in place."""
 
     def complete(value: Any) -> Any:
         kind = type(value)
@@ -445,6 +490,7 @@ def _object(fields: Complete, non_null: bool) -> Complete:
         return fields(value)
 
     complete.fields = fields  # type: ignore[attr-defined]
+    complete.code = code  # type: ignore[attr-defined]
     return complete
 
 

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-async def read_limited(request: Request, limit: int) -> bytes:
-    """The body, or :class:`BodyTooLarge` once it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
+async def read_limited(request: Request, limit: int, declared: str | None = None) -> bytes:
+    """The body, or :class:`BodyTooLarge` once it passes ``limit`` bytes.
+
+    ``declared`` is the ``Content-Length`` header when the caller has read it already.
+    """
+    if declared is None:
+        declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge
-    return bytes(body)
+    receive = request.receive  # read as ``request.stream()`` reads, without its generator
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        if message["type"] == "http.request":
+            body += message.get("body", b"")
+            if len(body) > limit:
+                raise BodyTooLarge
+            if not message.get("more_body", False):
+                return body

@@ -134,11 +134,11 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._memo: dict[tuple[Any, int], tuple[FieldDetailsList, Any]] = {}
-        self._cache: PlanCache | None = plan_cache(self.schema) if self._plannable() else None
+        self._cache: PlanCache | None = plan_cache(self.schema) if self.plannable() else None
         self._operation: _Operation | None = None
         self._signature: tuple[Any, ...] = ()
 
-    def _plannable(self) -> bool:
+    def plannable(self) -> bool:
         """Off where a plan could differ: middleware (resolve hooks), @defer/@stream, odd checks."""
         middleware = self.middleware_manager
         return (

@@ -22,9 +22,11 @@ class SmsResultLoader:
     def __init__(self, clients: Mapping[str, GatewayClient]) -> None:
         self._clients = clients
         self._calls: list[tuple[PlannedCall, asyncio.Task[list[SmsResultRecord]]]] = []
-        self._loader: DataLoader[SmsResultKey, list[SmsResultRecord]] = DataLoader(self._load_batch)
+        self._loader: DataLoader[SmsResultKey, list[SmsResultRecord]] | None = None
 
     async def load(self, key: SmsResultKey) -> list[SmsResultRecord]:
+        if self._loader is None:  # made on first use: most operations never load results
+            self._loader = DataLoader(self._load_batch)
         return await self._loader.load(key)
 
     async def _load_batch(

@@ -7,6 +7,7 @@ every well-formed request, so a legacy client can tell a GraphQL answer from a p
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 
@@ -19,8 +20,11 @@ SUPPORTED = f"{GRAPHQL_RESPONSE}; charset=utf-8, {JSON}; charset=utf-8"
 UTF8 = ("utf-8", "utf8")
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
+HEADER_CACHE_SIZE = 256
+"""Distinct ``Accept`` and ``Content-Type`` values whose answer is kept: clients send few."""
 
 
+@functools.lru_cache(maxsize=HEADER_CACHE_SIZE)
 def negotiate(accept: str | None) -> str | None:
     """The response media type for an ``Accept`` header, or None when it allows neither.
 
@@ -69,6 +73,7 @@ def _covers(media_range: str, media_type: str) -> bool:
     return media_range == media_type
 
 
+@functools.lru_cache(maxsize=HEADER_CACHE_SIZE)
 def request_content_type_problem(content_type: str | None) -> str | None:
     """Why a POST body's ``Content-Type`` is not one we read (415), or None."""
     if not content_type:

@@ -30,7 +30,6 @@ from graphql import (
     DocumentNode,
     GraphQLError,
     GraphQLSchema,
-    OperationDefinitionNode,
     execute,
     specified_rules,
 )
@@ -47,7 +46,9 @@ from strawberry.utils.await_maybe import await_maybe
 from strawberry.utils.operation import get_operation_type
 
 from .errors import extra_errors, rewrite_errors
+from .execution import CompiledExecutor
 from .input_check import first_input_error
+from .operations import OperationPlans, first_operation_name
 from .telemetry import OperationRecord
 from .telemetry import OperationType as LoggedType
 
@@ -81,6 +82,10 @@ class DocumentCache:
         self._max_tokens = max_tokens
         self._parse = _get_parse_cache(maxsize)
         self._validate = _get_validate_cache(maxsize)
+
+    @property
+    def schema(self) -> GraphQLSchema:
+        return self._schema
 
     def parsed(self, query: str) -> DocumentNode:
         return self._parse(query, max_tokens=self._max_tokens)
@@ -121,6 +126,13 @@ class Pipeline:
             self._core, rules, max_tokens=max_tokens, maxsize=cache_size
         )
         self._executor = execution_context_class_kwargs(schema.execution_context_class)
+        self.plans = (
+            OperationPlans(self._documents, schema.execution_context_class, maxsize=cache_size)
+            if isinstance(schema.execution_context_class, type)
+            and issubclass(schema.execution_context_class, CompiledExecutor)
+            else None
+        )
+        """Whole queries planned ahead, where the schema's executor makes plans."""
 
     async def execute(
         self,
@@ -170,7 +182,7 @@ class Pipeline:
             raise MissingQueryError
         document = self._documents.parsed(query)
         if run.name is None:
-            run.name = _first_operation_name(document)
+            run.name = first_operation_name(document)
         try:
             operation_type = run.operation_type = get_operation_type(document, run.name)
         except RuntimeError as error:
@@ -209,14 +221,6 @@ class Pipeline:
             result = ExecutionResult(data=executed.data, errors=executed.errors, extensions={})
         rewrite_errors(result, extra_errors(context))
         run.result = result
-
-
-def _first_operation_name(document: DocumentNode) -> str | None:
-    """The name Strawberry runs a document by when the request names none: its first one's."""
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            return definition.name.value if definition.name else None
-    return None
 
 
 def _wrapped(error: Exception) -> GraphQLError:

@@ -379,7 +379,16 @@ def _leaf_field(
     def other(source: Any) -> Any:
         return complete(read(source))
 
-    return other, Code((value, "{out} = {p}complete({out})"), names)
+    lines = (  # as complete does for a value of an inert type: coerced, checked, no call more
+        value,
+        "if type({out}) in {p}inert:",
+        "    {out} = {p}coerce({out})",
+        "    if {out} is None or {out} is {p}Undefined: raise {p}Redo",
+        "else:",
+        "    {out} = {p}complete({out})",
+    )
+    more = {"inert": INERT, "coerce": type_.coerce_output_value, "Undefined": Undefined}
+    return other, Code(lines, {**names, **more, "Redo": Redo})
 
 
 def _enum_names(type_: GraphQLLeafType) -> dict[int, str]:

@@ -68,6 +68,8 @@ class OperationRecord:
         calls = self._calls.value
         outcome: Outcome = "error" if self.codes else "ok"
         _observer(context).operation_finished(operation_type, outcome, seconds)
+        if not log.isEnabledFor(logging.INFO):
+            return
         name = _name(operation_name)
         log.info(
             "%s %s %s in %.1f ms, %d REST call%s",

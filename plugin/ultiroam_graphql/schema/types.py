@@ -78,8 +78,9 @@ async def load_results(info: Info[Context, None], key: SmsResultKey | None) -> l
         return []
     gateway = Gateway.of(info.context.gateways[key.gateway_id])
     records = await info.context.sms_results.load(key)
+    ports: dict[int, Port] = {}  # one Port per index for the whole list, as one Gateway
     build = SmsResult.from_record
-    return [build(record, gateway) for record in records]
+    return [build(record, gateway, ports=ports) for record in records]
 
 
 FilterArg = Annotated[SmsResultFilter | None, strawberry.argument(name="filter")]
@@ -200,14 +201,28 @@ class SmsResult:
 
     @classmethod
     def from_record(
-        cls, record: SmsResultRecord, gateway: Gateway, *, cursor: str | None = None
+        cls,
+        record: SmsResultRecord,
+        gateway: Gateway,
+        *,
+        cursor: str | None = None,
+        ports: dict[int, Port] | None = None,
     ) -> SmsResult:
-        # Spelled out rather than through the generic from_record: result lists build thousands
-        # of these. A test pins that both give the same object.
+        """``ports`` shares one ``Port`` per index among the results of one list.
+
+        Spelled out rather than through the generic from_record: result lists build thousands
+        of these. A test pins that both give the same object.
+        """
         status = record.status
+        index = record.port
+        port = ports.get(index) if ports is not None else None
+        if port is None:
+            port = Port(gateway=gateway, index=index)
+            if ports is not None:
+                ports[index] = port
         return cls(
             gateway=gateway,
-            port=Port(gateway=gateway, index=record.port),
+            port=port,
             number=record.number,
             user_id=record.user_id,
             time=record.time,

@@ -90,6 +90,8 @@ class GraphQLView(GraphQL[Context, None]):
         self.outbound = outbound or {}
         self.mutations_allowed = mutations_allowed
         self.shared_streams = SharedStreams(self.schema, buffer=broker.subscriber_buffer)
+        pipeline = getattr(self.schema, "pipeline", None)
+        self._plans = pipeline.plans if pipeline is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -103,13 +105,16 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def _http(self, request: Request) -> Response:
         """GraphQL over HTTP: the checks that come before GraphQL, each in the negotiated type."""
-        if self.should_render_graphql_ide(self.request_adapter_class(request)):
+        if request.method == "GET" and self.should_render_graphql_ide(
+            self.request_adapter_class(request)
+        ):
             return await self._run(request, JSON)  # the page: no token, no media type
-        media_type = negotiate(request.headers.get("accept"))
+        head = _head(request.scope)
+        media_type = negotiate(head.get(b"accept"))
         if media_type is None:
             return error_response(JSON, 406, f"Acceptable response types: {SUPPORTED}")
         if self.api_tokens and not bearer_token_accepted(
-            request.headers.get("authorization"), self.api_tokens
+            head.get(b"authorization"), self.api_tokens
         ):
             return error_response(
                 media_type,
@@ -119,18 +124,51 @@ class GraphQLView(GraphQL[Context, None]):
                 headers={"WWW-Authenticate": "Bearer"},
             )
         try:
-            body = await read_limited(request, self.max_request_bytes)
+            body = await read_limited(
+                request, self.max_request_bytes, head.get(b"content-length", "")
+            )
         except BodyTooLarge:
             message = f"The request body is larger than {self.max_request_bytes} bytes"
             return error_response(media_type, 413, message)
         if request.method == "POST":
-            problem = request_content_type_problem(request.headers.get("content-type"))
+            problem = request_content_type_problem(head.get(b"content-type"))
             if problem is not None:
                 return error_response(media_type, 415, problem)
-        problem = _json_body_problem(request, body)
-        if problem is not None:
-            return error_response(media_type, 400, problem)
+        payload = _json_body(request, body)
+        if isinstance(payload, str):
+            return error_response(media_type, 400, payload)
+        if type(payload) is dict and (planned := await self._planned(request, payload, media_type)):
+            return planned
         return await self._run(Request(request.scope, _replay(body)), media_type)
+
+    async def _planned(
+        self, request: Request, payload: dict[str, Any], media_type: str
+    ) -> Response | None:
+        """A POSTed query run by its plan (``operations``), answered as ``run`` answers it;
+        None for any request ``run`` must see itself."""
+        plans = self._plans
+        query = payload.get("query")
+        name = payload.get("operationName")
+        if (
+            plans is None
+            or type(query) is not str
+            or not query
+            or not (name is None or type(name) is str)
+            or not _PLANNED_KEYS.issuperset(payload)
+            or payload.get("variables") not in _NOTHING
+            or payload.get("extensions") not in _NOTHING
+        ):
+            return None
+        plan = plans.find(query, name or None, self.gateways)
+        if plan is None:
+            return None
+        sub_response = _sub_response(media_type)  # as get_sub_response makes it
+        context = await self.get_context(request, response=sub_response)
+        result = plan.execute(context, await self.get_root_value(request))
+        if result is None:
+            return None
+        # what process_result makes of a result without errors or extensions
+        return self.create_response({"data": result.data}, sub_response)
 
     async def _run(self, request: Request, media_type: str) -> Response:
         """Strawberry's handling, its HTTP errors answered as GraphQL errors, not plain text."""
@@ -184,9 +222,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
-        sub_response = await super().get_sub_response(request)
-        sub_response.media_type = negotiate(request.headers.get("accept")) or JSON
-        return sub_response
+        return _sub_response(negotiate(request.headers.get("accept")) or JSON)
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)  # raises a json.JSONDecodeError subclass, as Strawberry expects
@@ -261,10 +297,18 @@ class GraphQLView(GraphQL[Context, None]):
         response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
         sub_response: Response,
     ) -> Response:
+        """Strawberry's response with our content type: its own headers first, then the
+        resolvers' (their ``content-type`` gives way), its status unless they set one."""
         media_type = sub_response.media_type or JSON
-        response = super().create_response(response_data, sub_response)
-        response.headers["content-type"] = f"{media_type}; charset=utf-8"
-        if not sub_response.status_code and media_type == GRAPHQL_RESPONSE:
+        response = Response(orjson.dumps(response_data), media_type=f"{media_type}; charset=utf-8")
+        extra = sub_response.headers.raw
+        if extra:
+            response.headers.raw.extend(item for item in extra if item[0] != b"content-type")
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        elif media_type == GRAPHQL_RESPONSE:
             response.status_code = _graphql_response_status(response_data)
         return response
 
@@ -280,8 +324,34 @@ class MethodNotAllowed(HTTPException):
         self.allow = allow
 
 
-def _json_body_problem(request: Request, body: bytes) -> str | None:
-    """Why a JSON request body cannot be a GraphQL request, before Strawberry reads it."""
+def _sub_response(media_type: str) -> Response:
+    """Strawberry's sub-response (no status, no headers), in the negotiated media type."""
+    sub_response = Response()
+    sub_response.status_code = None  # type: ignore[assignment]
+    sub_response.raw_headers = []  # its content-length: 0, as Strawberry deletes it
+    sub_response.media_type = media_type
+    return sub_response
+
+
+_HEAD = frozenset({b"accept", b"authorization", b"content-length", b"content-type"})
+
+
+def _head(scope: Scope) -> dict[bytes, str]:
+    """The request headers the checks read, each its first value as Starlette's ``get`` gives."""
+    found: dict[bytes, str] = {}
+    for name, value in scope["headers"]:
+        if name in _HEAD and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
+
+
+_PLANNED_KEYS = frozenset({"query", "operationName", "variables", "extensions"})
+_NOTHING = (None, {})
+"""``variables`` and ``extensions`` a planned query may come with: none."""
+
+
+def _json_body(request: Request, body: bytes) -> object:
+    """A POST's JSON body (None for a GET), or why it cannot be a GraphQL request: a ``str``."""
     if request.method != "POST":
         return None
     try:
@@ -294,7 +364,7 @@ def _json_body_problem(request: Request, body: bytes) -> str | None:
         return "The request body must be a JSON object (or a list of them)"
     if isinstance(value, list) and not all(isinstance(item, dict) for item in value):
         return "A batch must be a list of JSON objects"
-    return None
+    return value
 
 
 def _refused(message: str) -> ExecutionResult:

@@ -100,3 +100,19 @@ def test_a_subscriber_leaving_mid_event_is_not_logged_as_an_error(
         except RuntimeError:
             logger.exception("Exception in worker task")
     assert len(caplog.records) == 1 and "a real one" in caplog.text
+
+
+def test_the_collector_is_set_for_a_server() -> None:
+    """What serve runs with: start-up objects frozen, a higher young-generation threshold."""
+    import gc
+
+    from ultiroam_graphql.cli import YOUNG_COLLECTION_THRESHOLD, tune_collector
+
+    threshold = gc.get_threshold()
+    try:
+        tune_collector()
+        assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, *threshold[1:])
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()

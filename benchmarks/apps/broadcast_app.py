@@ -23,6 +23,8 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ultiroam_graphql.cli import tune_collector
+
 PROTOCOL = "graphql-transport-ws"
 ZONE = ZoneInfo("Europe/Paris")
 BUFFER = 1000
@@ -117,10 +119,12 @@ def app() -> Starlette:
     async def healthz(request: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
 
-    return Starlette(
+    broadcast = Starlette(
         routes=[
             WebSocketRoute("/graphql", graphql),
             Route("/push/{gateway_id}", push, methods=["POST"]),
             Route("/healthz", healthz),
         ]
     )
+    tune_collector()  # the collector as the facade's serve sets it: the same for both
+    return broadcast

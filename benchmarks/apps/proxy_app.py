@@ -27,6 +27,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ultiroam_graphql.cli import tune_collector
+
 STATUSES = frozenset({"FAILED", "SENDING", "SENT_OK", "DELIVERED"})
 NULLS = frozenset({"", "<NULL>", "NULL"})
 MAX_BODY = 256 * 1024
@@ -106,7 +108,9 @@ def app() -> Starlette:
     async def healthz(request: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
 
-    return Starlette(
+    proxy = Starlette(
         routes=[Route("/graphql", graphql, methods=["POST"]), Route("/healthz", healthz)],
         lifespan=lifespan,
     )
+    tune_collector()  # the collector as the facade's serve sets it: the same for both
+    return proxy

@@ -96,9 +96,7 @@ def _serve(args: argparse.Namespace) -> int:
     host = args.host or server.host
     port = args.port if args.port is not None else server.port
     _configure_logging(args.log_level, args.log_format)
-    # Everything built so far lives as long as the process: the collector need not scan it again.
-    gc.collect()
-    gc.freeze()
+    tune_collector()
     uvicorn.run(
         app,
         host=host,
@@ -110,6 +108,26 @@ def _serve(args: argparse.Namespace) -> int:
         ws_per_message_deflate=False,
     )
     return 0
+
+
+YOUNG_COLLECTION_THRESHOLD = 50_000
+"""Allocations between two collections of the youngest generation (Python's default: 700)."""
+
+
+def tune_collector() -> None:
+    """The garbage collector set for a server: what ``serve`` runs with.
+
+    Everything built so far lives as long as the process, so it is frozen out of every later
+    collection (otherwise each full one walks the schema and the libraries' objects). And a
+    result list builds thousands of objects that all live until its answer is written: at the
+    default threshold they are traversed by dozens of collections per request, about a third of
+    its CPU at 3,000 results; a higher one lets far fewer collections run. Our objects form few
+    cycles, so little garbage waits the longer.
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, oldest)
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -157,9 +157,8 @@ def plain_keys(item: dict[Any, Any], names: frozenset[str]) -> bool:
     So a reader of only ``names`` may skip the cleaning: the item's keys are among them, or its
     other keys are strings that do not clean into one of them (and so cannot overwrite it).
     """
-    keys = item.keys()
-    return keys <= names or all(
-        type(key) is str and "".join(key.split()) not in names for key in keys - names
+    return names.issuperset(item) or all(  # issuperset: no keys view made per element
+        type(key) is str and "".join(key.split()) not in names for key in item.keys() - names
     )
 
 

@@ -20,6 +20,7 @@ from ultiroam_graphql.errors import (
     GatewayUnavailable,
 )
 from ultiroam_graphql.gateway import GatewayClient, SmsResultQuery
+from ultiroam_graphql.gateway import client as client_module
 
 URL = "http://gw.test/api/query_sms_result"
 CHALLENGE = (
@@ -284,3 +285,25 @@ async def test_never_more_calls_in_flight_than_max_concurrency(httpx_mock: HTTPX
 def test_more_than_32_numbers_never_reach_the_wire() -> None:
     with pytest.raises(ValueError, match="at most 32"):
         SmsResultQuery(numbers=tuple(str(n) for n in range(33))).body()
+
+
+async def test_identical_queries_in_flight_share_the_call_and_its_records(
+    httpx_mock: HTTPXMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    item = {"port": 2, "number": "10086", "time": "2024-05-03 10:15:02", "status": "DELIVERED"}
+    httpx_mock.add_response(url=URL, json={**OK_REPLY, "result": [item]}, is_reusable=True)
+    parsed = []
+    original = client_module.parse_sms_results
+
+    def counted(*args: object, **kwargs: object) -> object:
+        parsed.append(args)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(client_module, "parse_sms_results", counted)
+    client = GatewayClient(gateway_settings(auth="basic"))
+    same = await asyncio.gather(*(query(client, ports=(2,)) for _ in range(5)))
+    other = await asyncio.gather(query(client, ports=(2,)), query(client, ports=(3,)))
+    assert all(records is same[0] for records in same) and len(same[0]) == 1
+    assert other[0] is not other[1]
+    assert len(httpx_mock.get_requests()) == len(parsed) == 3
+    await client.aclose()

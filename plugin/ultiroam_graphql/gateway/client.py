@@ -129,6 +129,7 @@ class GatewayClient:
         self._retry_delay = retry_delay
         self._watch = GatewayWatch(self.id, observer)
         self._flights: SingleFlight[dict[str, Any]] = SingleFlight()
+        self._results: SingleFlight[list[SmsResultRecord]] = SingleFlight()
 
     @classmethod
     def in_process(cls, settings: GatewaySettings, app: Any) -> GatewayClient:
@@ -160,8 +161,16 @@ class GatewayClient:
             await self._http.aclose()
 
     async def query_sms_result(self, query: SmsResultQuery) -> list[SmsResultRecord]:
-        """Sending results matching ``query`` (at most 32 numbers)."""
-        reply = await self._request("POST", "query_sms_result", json=query.body(), idempotent=True)
+        """Sending results matching ``query`` (at most 32 numbers).
+
+        Identical queries in flight at once share the call and its parsing too: the records are
+        immutable, and callers must not change the list they share.
+        """
+        body = query.body()
+        return await self._results.run(_frozen(body), lambda: self._query_sms_result(body))
+
+    async def _query_sms_result(self, body: dict[str, Any]) -> list[SmsResultRecord]:
+        reply = await self._request("POST", "query_sms_result", json=body, idempotent=True)
         return self._parse(
             "query_sms_result",
             lambda: parse_sms_results(reply.get("result"), gateway_id=self.id, zone=self.zone),

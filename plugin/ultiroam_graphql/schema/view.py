@@ -105,9 +105,8 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def _http(self, request: Request) -> Response:
         """GraphQL over HTTP: the checks that come before GraphQL, each in the negotiated type."""
-        if request.method == "GET" and self.should_render_graphql_ide(
-            self.request_adapter_class(request)
-        ):
+        method = request.scope["method"]
+        if method == "GET" and self.should_render_graphql_ide(self.request_adapter_class(request)):
             return await self._run(request, JSON)  # the page: no token, no media type
         head = _head(request.scope)
         media_type = negotiate(head.get(b"accept"))
@@ -130,7 +129,7 @@ class GraphQLView(GraphQL[Context, None]):
         except BodyTooLarge:
             message = f"The request body is larger than {self.max_request_bytes} bytes"
             return error_response(media_type, 413, message)
-        if request.method == "POST":
+        if method == "POST":
             problem = request_content_type_problem(head.get(b"content-type"))
             if problem is not None:
                 return error_response(media_type, 415, problem)
@@ -301,7 +300,7 @@ class GraphQLView(GraphQL[Context, None]):
         resolvers' (their ``content-type`` gives way), its status unless they set one."""
         media_type = sub_response.media_type or JSON
         response = Response(orjson.dumps(response_data), media_type=f"{media_type}; charset=utf-8")
-        extra = sub_response.headers.raw
+        extra = sub_response.raw_headers
         if extra:
             response.headers.raw.extend(item for item in extra if item[0] != b"content-type")
         if sub_response.background:
@@ -324,13 +323,19 @@ class MethodNotAllowed(HTTPException):
         self.allow = allow
 
 
-def _sub_response(media_type: str) -> Response:
-    """Strawberry's sub-response (no status, no headers), in the negotiated media type."""
-    sub_response = Response()
-    sub_response.status_code = None  # type: ignore[assignment]
-    sub_response.raw_headers = []  # its content-length: 0, as Strawberry deletes it
-    sub_response.media_type = media_type
-    return sub_response
+class _SubResponse(Response):
+    """Strawberry's sub-response (no status, no body, no headers) in the negotiated media type,
+    made without rendering and dropping a content-length as Strawberry's is."""
+
+    def __init__(self, media_type: str) -> None:
+        self.status_code = None  # type: ignore[assignment]
+        self.media_type = media_type
+        self.background = None
+        self.body = b""
+        self.raw_headers = []
+
+
+_sub_response = _SubResponse
 
 
 _HEAD = frozenset({b"accept", b"authorization", b"content-length", b"content-type"})
@@ -352,19 +357,29 @@ _NOTHING = (None, {})
 
 def _json_body(request: Request, body: bytes) -> object:
     """A POST's JSON body (None for a GET), or why it cannot be a GraphQL request: a ``str``."""
-    if request.method != "POST":
+    if request.scope["method"] != "POST":
         return None
+    try:
+        value = orjson.loads(body)  # the usual case; a failure is told apart below
+    except ValueError:
+        pass
+    else:
+        return _json_request_problem(value) or value
     try:
         value = orjson.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         return "The request body is not UTF-8"
     except (ValueError, RecursionError):  # orjson.JSONDecodeError is a ValueError
         return "The request body is not valid JSON"
+    return _json_request_problem(value) or value
+
+
+def _json_request_problem(value: object) -> str | None:
     if not isinstance(value, (dict, list)):
         return "The request body must be a JSON object (or a list of them)"
     if isinstance(value, list) and not all(isinstance(item, dict) for item in value):
         return "A batch must be a list of JSON objects"
-    return value
+    return None
 
 
 def _refused(message: str) -> ExecutionResult:

@@ -97,7 +97,7 @@ def views(size: int, runner: asyncio.Runner) -> dict[str, tuple[Callable[[type],
     """Per view: run(executor class) -> data, and the GraphQL schema its plans are kept for."""
     found = records(size)
     client = SimpleNamespace(id="office", sn=None, settings=SimpleNamespace(ports=32))
-    gateway = Gateway(client=client)  # type: ignore[arg-type]
+    gateway = Gateway.of(client)  # type: ignore[arg-type]
     root = Root(sms_results=[SmsResult.from_record(record, gateway) for record in found])
     config = StrawberryConfig(scalar_map=SCALAR_MAP)
     plain = strawberry.Schema(query=Root, config=config)

@@ -62,3 +62,24 @@ def test_every_benchmark_prints_ratios_and_writes_its_result(tmp_path: Path) -> 
     fanout = json.loads(written["fanout"].read_text())
     assert fanout["sustained"]["ours"]["missing"] == 0
     assert fanout["sustained"]["baseline"]["missing"] == 0
+
+
+def test_the_in_process_executor_benchmark_runs() -> None:
+    """``exec_plain.py`` is not part of ``run_all``: run it small so it cannot rot unseen."""
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "exec_plain.py"),
+            "--sizes",
+            "10",
+            "--rounds",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    rows = [line.split() for line in run.stdout.splitlines() if line.split()[:1] == ["executor"]]
+    assert rows and rows[0][-1] == "used", run.stdout

@@ -1,9 +1,11 @@
-"""Planned operations (``schema.operations``) against the ordinary path, over the real ASGI app.
+"""Planned operations (``schema.operations``) and the view's direct path against Strawberry's
+own handling, over the real ASGI app.
 
 Every case runs on two apps over fresh simulated gateways: one as served (POSTed queries run by
-their plan where there is one) and one with its view's plans off (``_plans = None``), which is
-the ordinary path. Both must give the same bytes, log lines, metrics and REST calls; a plan that
-gives up must leave no trace but the ordinary path's.
+their plan where there is one, other POSTs answered directly through ``execute_single``) and one
+with both off (``_plans = None``, ``direct = False``): every request through Strawberry's
+``run``, the reference. Both must give the same bytes, log lines, metrics and REST calls; a plan
+that gives up must leave no trace but the ordinary path's.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ PLANNED: dict[str, dict[str, Any]] = {
     },
     "empty variables and extensions": {"query": SMALL, "variables": {}, "extensions": {}},
     "null variables": {"query": SMALL, "variables": None},
+    "an unknown key": {"query": SMALL, "other": 1},  # ignored, as Strawberry ignores it
 }
 
 BYPASSED: dict[str, Any] = {
@@ -71,7 +74,6 @@ BYPASSED: dict[str, Any] = {
     },
     "unused variables": {"query": SMALL, "variables": {"x": 1}},
     "extensions": {"query": SMALL, "extensions": {"x": 1}},
-    "an unknown key": {"query": SMALL, "other": 1},
     "a batch": [{"query": SMALL}],
     "operationName not a string": {"query": SMALL, "operationName": 5},
     "empty query": {"query": ""},
@@ -117,6 +119,7 @@ async def apps(**server: Any) -> AsyncIterator[Apps]:
             facade.add_device("office")
             await facade.start(**server)
         view(pair.stock)._plans = None
+        view(pair.stock).direct = False
         yield pair
     finally:
         for facade in pair:
@@ -145,15 +148,29 @@ async def post(
 
 
 def count_runs(facade: Facade, monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """The requests that reach Strawberry's ``run``: those no plan answered."""
+    """The requests no plan answered: those that reach Strawberry's ``run``, or
+    ``execute_single`` from the view's direct path (once each, not both)."""
     runs: list[object] = []
-    original = view(facade).run
+    served = view(facade)
+    original_run, original_execute = served.run, served.execute_single
+    inside_run = False
 
     async def run(request: Any) -> Any:
+        nonlocal inside_run
         runs.append(request)
-        return await original(request)
+        inside_run = True
+        try:
+            return await original_run(request)
+        finally:
+            inside_run = False
 
-    monkeypatch.setattr(view(facade), "run", run)
+    async def execute_single(*args: Any, **kwargs: Any) -> Any:
+        if not inside_run:
+            runs.append(args[0] if args else kwargs["request"])
+        return await original_execute(*args, **kwargs)
+
+    monkeypatch.setattr(served, "run", run)
+    monkeypatch.setattr(served, "execute_single", execute_single)
     return runs
 
 
@@ -280,6 +297,29 @@ async def test_one_log_line_and_one_observation_per_operation(
     assert [line[0] for line in lines] == ["ultiroam_graphql.operations"] * len(bodies)
     assert [line[3]["operation_name"] for line in lines[:4]] == [None, "B", "A", None]
     assert sorted(counted.values()) == [len(bodies)] * 2  # the counter, the histogram
+
+
+async def test_direct_answers_log_and_count_as_strawberrys_do(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests the view answers directly without a plan: REST calls, errors, refusals."""
+    caplog.set_level(logging.INFO, logger="ultiroam_graphql")
+    bodies = [
+        BYPASSED["variables"],
+        {"query": "query($p: [Int!]) { smsResults(filter: {ports: $p}) { number } }"},
+        {"query": "{ smsResults(filter: {ports: [40]}) { number } }"},  # an input error
+        REFUSED["validation error"],
+        REFUSED["mutation"],
+        BYPASSED["empty query"],
+    ]
+    async with apps() as pair:
+        runs = count_runs(pair.planned, monkeypatch)
+        direct = await observe(pair.planned, caplog, bodies)
+        assert direct == await observe(pair.stock, caplog, bodies)
+        assert len(runs) == len(bodies)
+        devices = [facade.devices["office"].calls for facade in pair]
+        assert devices[0] == devices[1] and devices[0]["query_sms_result"] == 1
+    assert len(direct[1]) == len(bodies)  # one line each
 
 
 class Settings:

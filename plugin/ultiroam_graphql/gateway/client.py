@@ -170,7 +170,8 @@ class GatewayClient:
         return await self._results.run(_frozen(body), lambda: self._query_sms_result(body))
 
     async def _query_sms_result(self, body: dict[str, Any]) -> list[SmsResultRecord]:
-        reply = await self._request("POST", "query_sms_result", json=body, idempotent=True)
+        # _request's own sharing would be a second task for what query_sms_result shares
+        reply = await self._call("POST", "query_sms_result", body, None, OK, True, True)
         return self._parse(
             "query_sms_result",
             lambda: parse_sms_results(reply.get("result"), gateway_id=self.id, zone=self.zone),

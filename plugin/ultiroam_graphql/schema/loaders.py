@@ -50,8 +50,11 @@ class SmsResultLoader:
 
     async def _fetch(self, call: PlannedCall) -> list[SmsResultRecord]:
         client = self._clients[call.group.gateway_id]
+        queries = call.queries()
+        if len(queries) == 1:  # the usual call: awaited as it is, without a task of its own
+            return merged([await client.query_sms_result(queries[0])])
         replies = await asyncio.gather(
-            *(client.query_sms_result(query) for query in call.queries()), return_exceptions=True
+            *(client.query_sms_result(query) for query in queries), return_exceptions=True
         )
         records: list[list[SmsResultRecord]] = []
         for reply in replies:

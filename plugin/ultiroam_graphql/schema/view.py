@@ -92,6 +92,9 @@ class GraphQLView(GraphQL[Context, None]):
         self.shared_streams = SharedStreams(self.schema, buffer=broker.subscriber_buffer)
         pipeline = getattr(self.schema, "pipeline", None)
         self._plans = pipeline.plans if pipeline is not None else None
+        self.direct = True
+        """POSTed operations answered without Strawberry's ``run`` (``_direct``); off, every
+        request takes ``run``: the reference the direct answers are tested against."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -136,47 +139,64 @@ class GraphQLView(GraphQL[Context, None]):
         payload = _json_body(request, body)
         if isinstance(payload, str):
             return error_response(media_type, 400, payload)
-        if type(payload) is dict and (planned := await self._planned(request, payload, media_type)):
-            return planned
+        if (
+            self.direct
+            and type(payload) is dict
+            and (answer := await self._direct(request, payload, media_type, head)) is not None
+        ):
+            return answer
         return await self._run(Request(request.scope, _replay(body)), media_type)
 
-    async def _planned(
-        self, request: Request, payload: dict[str, Any], media_type: str
+    async def _direct(
+        self, request: Request, payload: dict[str, Any], media_type: str, head: dict[bytes, str]
     ) -> Response | None:
-        """A POSTed query run by its plan (``operations``), answered as ``run`` answers it;
-        None for any request ``run`` must see itself."""
-        plans = self._plans
+        """A POSTed operation answered as ``run`` answers it, without its generic steps (the
+        body and its content type read again, the stream transports): a query with a plan runs
+        it (``operations``), any other through ``execute_single``. None for a request ``run``
+        must see itself: a stream, or a body it refuses."""
         query = payload.get("query")
         name = payload.get("operationName")
+        variables = payload.get("variables")
+        extensions = payload.get("extensions")
         if (
-            plans is None
-            or type(query) is not str
-            or not query
+            not (query is None or type(query) is str)
             or not (name is None or type(name) is str)
-            or not _PLANNED_KEYS.issuperset(payload)
-            or payload.get("variables") not in _NOTHING
-            or payload.get("extensions") not in _NOTHING
+            or not (variables is None or type(variables) is dict)
+            or not (extensions is None or type(extensions) is dict)
+            or self._get_stream_transport_from_headers({"accept": head.get(b"accept", "")})
         ):
             return None
-        plan = plans.find(query, name or None, self.gateways)
-        if plan is None:
-            return None
-        sub_response = _sub_response(media_type)  # as get_sub_response makes it
+        name = name or None  # the empty string names no operation (parse_http_body)
+        root_value = await self.get_root_value(request)
+        if self._plans is not None and query and not variables and not extensions:
+            plan = self._plans.find(query, name, self.gateways)
+            if plan is not None:
+                sub_response = _sub_response(media_type)  # as get_sub_response makes it
+                context = await self.get_context(request, response=sub_response)
+                result = plan.execute(context, root_value)
+                if result is not None:  # what process_result makes of it: no errors
+                    return self.create_response({"data": result.data}, sub_response)
+        sub_response = _sub_response(media_type)  # a fresh one, and context, after a plan
         context = await self.get_context(request, response=sub_response)
-        result = plan.execute(context, await self.get_root_value(request))
-        if result is None:
-            return None
-        # what process_result makes of a result without errors or extensions
-        return self.create_response({"data": result.data}, sub_response)
+        data = GraphQLRequestData(query, variables, name, extensions, protocol="http")
+        try:
+            adapter = self.request_adapter_class(request)
+            result = await self.execute_single(
+                request, adapter, sub_response, context, root_value, data
+            )
+        except HTTPException as exc:
+            return _http_error(media_type, exc)
+        response_data = await self.process_result(request, result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        return self.create_response(response_data, sub_response)
 
     async def _run(self, request: Request, media_type: str) -> Response:
         """Strawberry's handling, its HTTP errors answered as GraphQL errors, not plain text."""
         try:
             return await self.run(request)
         except HTTPException as exc:
-            allow = getattr(exc, "allow", "GET, POST")
-            headers = {"Allow": allow} if exc.status_code == 405 else None
-            return error_response(media_type, exc.status_code, exc.reason, headers=headers)
+            return _http_error(media_type, exc)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """At most ``max_connections`` WebSockets at once; more are turned away (1013)."""
@@ -315,6 +335,13 @@ class GraphQLView(GraphQL[Context, None]):
 UNAUTHENTICATED_MESSAGE = "A valid API token is required: Authorization: Bearer <token>"
 
 
+def _http_error(media_type: str, exc: HTTPException) -> Response:
+    """Strawberry's HTTP errors answered as GraphQL errors, not plain text."""
+    allow = getattr(exc, "allow", "GET, POST")
+    headers = {"Allow": allow} if exc.status_code == 405 else None
+    return error_response(media_type, exc.status_code, exc.reason, headers=headers)
+
+
 class MethodNotAllowed(HTTPException):
     """405, with the methods that would serve the request (the ``Allow`` header)."""
 
@@ -348,11 +375,6 @@ def _head(scope: Scope) -> dict[bytes, str]:
         if name in _HEAD and name not in found:
             found[name] = value.decode("latin-1")
     return found
-
-
-_PLANNED_KEYS = frozenset({"query", "operationName", "variables", "extensions"})
-_NOTHING = (None, {})
-"""``variables`` and ``extensions`` a planned query may come with: none."""
 
 
 def _json_body(request: Request, body: bytes) -> object:

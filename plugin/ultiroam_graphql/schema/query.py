@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Iterable
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -38,9 +40,7 @@ class Query:
         clients = context.select(gateway_ids)
         checked_filter = checked(filter)
         keys = [checked_filter.key(client) for client in clients]  # every input error first
-        answers = await asyncio.gather(
-            *(load_results(info, key) for key in keys), return_exceptions=True
-        )
+        answers = await _each(load_results(info, key) for key in keys)
         results: list[SmsResult] = []
         for answer in answers:
             if isinstance(answer, GatewayError):
@@ -50,3 +50,14 @@ class Query:
             else:
                 results.extend(answer)
         return results
+
+
+async def _each(calls: Iterable[Awaitable[list[SmsResult]]]) -> list[Any]:
+    """``gather(..., return_exceptions=True)``; one call awaited as it is, without a task."""
+    pending = list(calls)
+    if len(pending) != 1:
+        return await asyncio.gather(*pending, return_exceptions=True)
+    try:
+        return [await pending[0]]
+    except Exception as exc:  # as gather returns it; cancellation still propagates
+        return [exc]

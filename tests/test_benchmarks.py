@@ -7,6 +7,7 @@ our figure, the baseline's and their ratio, writes its JSON result and exits 0. 
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -83,3 +84,26 @@ def test_the_in_process_executor_benchmark_runs() -> None:
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     rows = [line.split() for line in run.stdout.splitlines() if line.split()[:1] == ["executor"]]
     assert rows and rows[0][-1] == "used", run.stdout
+
+
+def test_the_baselines_set_the_collector_as_serve_does() -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks" / "apps"))
+    try:
+        import collector
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks" / "apps"))
+    from ultiroam_graphql import cli
+
+    before = gc.get_threshold()
+    settings = []
+    try:
+        for tune in (collector.tune_collector, cli.tune_collector):
+            gc.set_threshold(*before)
+            gc.unfreeze()
+            tune()
+            settings.append((gc.get_threshold(), gc.get_freeze_count() > 0))
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+    assert settings[0] == settings[1]
+    assert settings[0][0][0] == cli.YOUNG_COLLECTION_THRESHOLD != before[0]

@@ -17,13 +17,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
+from collector import tune_collector
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
-
-from ultiroam_graphql.cli import tune_collector
 
 PROTOCOL = "graphql-transport-ws"
 ZONE = ZoneInfo("Europe/Paris")

@@ -22,12 +22,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import orjson
+from collector import tune_collector
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-
-from ultiroam_graphql.cli import tune_collector
 
 STATUSES = frozenset({"FAILED", "SENDING", "SENT_OK", "DELIVERED"})
 NULLS = frozenset({"", "<NULL>", "NULL"})

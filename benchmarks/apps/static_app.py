@@ -6,12 +6,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from collector import tune_collector
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-
-from ultiroam_graphql.cli import tune_collector
 
 
 def app() -> Starlette:

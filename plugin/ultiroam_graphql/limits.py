@@ -19,7 +19,7 @@ async def read_limited(request: Request, limit: int, declared: str | None = None
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     receive = request.receive  # read as ``request.stream()`` reads, without its generator
-    body = b""
+    body = bytearray()  # grows in place: small chunks cost no copy of what came before
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -29,4 +29,4 @@ async def read_limited(request: Request, limit: int, declared: str | None = None
             if len(body) > limit:
                 raise BodyTooLarge
             if not message.get("more_body", False):
-                return body
+                return bytes(body)

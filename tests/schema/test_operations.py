@@ -22,7 +22,12 @@ from tests.support import Facade
 from tests.test_metrics import scrape
 
 from ultiroam_graphql.schema.media import GRAPHQL_RESPONSE, JSON
-from ultiroam_graphql.schema.operations import MAX_PLANNED_QUERY, OperationPlans, PlannedOperation
+from ultiroam_graphql.schema.operations import (
+    MAX_PLANNED_NAME,
+    MAX_PLANNED_QUERY,
+    OperationPlans,
+    PlannedOperation,
+)
 from ultiroam_graphql.schema.types import Gateway
 
 ACCEPTS = (JSON, GRAPHQL_RESPONSE)
@@ -258,6 +263,21 @@ async def test_anything_else_is_left_to_the_ordinary_path(
             assert cache.find(*key(body), view(pair.planned).gateways) is None
 
 
+@pytest.mark.parametrize("body", [{"query": SMALL}, BYPASSED["variables"], [{"query": SMALL}]])
+async def test_the_media_type_is_read_without_regard_to_case(body: Any) -> None:
+    """``Application/JSON`` is JSON on every path: planned, direct and Strawberry's run."""
+    async with apps() as pair:
+        answers = []
+        for facade in pair:
+            api = await facade.start()
+            response = await api.post(
+                "/graphql", json=body, headers={"content-type": "Application/JSON; charset=UTF-8"}
+            )
+            answers.append(Answer(response.status_code, response.headers.raw, response.content))
+        assert answers[0] == answers[1]
+        assert answers[0].status == (200 if isinstance(body, dict) else 400)  # no batching
+
+
 async def test_the_depth_limit_case_is_refused_by_the_limit() -> None:
     """``DEEP`` above means what it says: the default limit refuses it."""
     async with apps() as pair:
@@ -430,11 +450,12 @@ async def test_the_cache_is_bounded_and_keyed_by_query_and_operation_name(
 
 async def test_long_texts_are_left_to_the_ordinary_path(monkeypatch: pytest.MonkeyPatch) -> None:
     padded = "{ gateways { id portCount } }" + " " * MAX_PLANNED_QUERY
+    named = "query " + "Q" * (MAX_PLANNED_NAME + 1) + " { gateways { id } }"
     async with apps() as pair:
         runs = count_runs(pair.planned, monkeypatch)
-        body = {"query": padded}
-        assert await post(pair.planned, body) == await post(pair.stock, body)
-        assert len(runs) == 1 and len(plans(pair.planned)) == 0
+        for body in ({"query": padded}, {"query": named, "operationName": "Q" * 257}):
+            assert await post(pair.planned, body) == await post(pair.stock, body)
+        assert len(runs) == 2 and len(plans(pair.planned)) == 0
 
 
 async def test_get_queries_are_never_planned(monkeypatch: pytest.MonkeyPatch) -> None:

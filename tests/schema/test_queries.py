@@ -111,6 +111,17 @@ async def test_aliased_port_fields_and_gateway_field_share_a_call(facade: Facade
     assert facade.calls() == 1
 
 
+async def test_a_root_list_and_nested_port_fields_share_one_call(facade: Facade) -> None:
+    """The root field's keys and those of every port join one DataLoader batch."""
+    facade.add_device("office")
+    facade.add_device("home")
+    await facade.query(
+        '{ a: smsResults(gatewayIds: ["office"], filter: {ports: [1]}) { number }'
+        " gateways { ports { smsResults { number } } } }"
+    )
+    assert facade.calls("office") == facade.calls("home") == 1
+
+
 async def test_statuses_are_applied_by_the_facade(facade: Facade) -> None:
     device = facade.add_device("office")
     data = await facade.query("{ smsResults(filter: {statuses: [FAILED, SENDING]}) { status } }")

@@ -74,8 +74,9 @@ class PlannedOperation:
 
 
 MAX_PLANNED_QUERY = 8192
-"""Longest query text planned: small operations are what plans are for, and the texts kept as
-keys stay small (at most ``maxsize`` of them)."""
+MAX_PLANNED_NAME = 256
+"""Longest query text and operation name planned: small operations are what plans are for, and
+the keys kept stay small (at most ``maxsize`` of them, about 4 MiB at worst)."""
 
 
 class OperationPlans:
@@ -109,7 +110,7 @@ class OperationPlans:
         try:
             plan = plans[key]
         except KeyError:
-            if len(query) > MAX_PLANNED_QUERY:
+            if len(query) > MAX_PLANNED_QUERY or len(operation_name or "") > MAX_PLANNED_NAME:
                 return None
             try:
                 document = self._documents.parsed(query)

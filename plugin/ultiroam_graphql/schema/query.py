@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -40,7 +38,10 @@ class Query:
         clients = context.select(gateway_ids)
         checked_filter = checked(filter)
         keys = [checked_filter.key(client) for client in clients]  # every input error first
-        answers = await _each(load_results(info, key) for key in keys)
+        # one gather for all: the nested fields' keys join the same DataLoader batch first
+        answers = await asyncio.gather(
+            *(load_results(info, key) for key in keys), return_exceptions=True
+        )
         results: list[SmsResult] = []
         for answer in answers:
             if isinstance(answer, GatewayError):
@@ -50,14 +51,3 @@ class Query:
             else:
                 results.extend(answer)
         return results
-
-
-async def _each(calls: Iterable[Awaitable[list[SmsResult]]]) -> list[Any]:
-    """``gather(..., return_exceptions=True)``; one call awaited as it is, without a task."""
-    pending = list(calls)
-    if len(pending) != 1:
-        return await asyncio.gather(*pending, return_exceptions=True)
-    try:
-        return [await pending[0]]
-    except Exception as exc:  # as gather returns it; cancellation still propagates
-        return [exc]

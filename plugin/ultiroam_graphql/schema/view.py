@@ -54,6 +54,20 @@ def bearer_token_accepted(authorization: object, tokens: Sequence[str]) -> bool:
     return accepted
 
 
+class _RequestAdapter(GraphQL.request_adapter_class):  # type: ignore[misc,name-defined]
+    """Strawberry's adapter, with the media type of ``Content-Type`` in lower case: media types
+    are case-insensitive (RFC 9110), as the view's own 415 check reads them, and Strawberry
+    compares it as written."""
+
+    @property
+    def content_type(self) -> str | None:
+        value: str | None = super().content_type
+        if not value:
+            return value
+        media_type, separator, parameters = value.partition(";")
+        return media_type.lower() + separator + parameters
+
+
 class GraphQLView(GraphQL[Context, None]):
     """GraphiQL on GET, queries on GET and POST, subscriptions over both WebSocket protocols.
 
@@ -66,6 +80,7 @@ class GraphQLView(GraphQL[Context, None]):
     """
 
     graphql_transport_ws_handler_class = SharingTransportWSHandler
+    request_adapter_class = _RequestAdapter
 
     def __init__(
         self,
@@ -139,13 +154,14 @@ class GraphQLView(GraphQL[Context, None]):
         payload = _json_body(request, body)
         if isinstance(payload, str):
             return error_response(media_type, 400, payload)
+        replayed = Request(request.scope, _replay(body))  # the body, for whoever reads it again
         if (
             self.direct
             and type(payload) is dict
-            and (answer := await self._direct(request, payload, media_type, head)) is not None
+            and (answer := await self._direct(replayed, payload, media_type, head)) is not None
         ):
             return answer
-        return await self._run(Request(request.scope, _replay(body)), media_type)
+        return await self._run(replayed, media_type)
 
     async def _direct(
         self, request: Request, payload: dict[str, Any], media_type: str, head: dict[bytes, str]

@@ -179,7 +179,10 @@ class GraphQLView(GraphQL[Context, None]):
             or not (name is None or type(name) is str)
             or not (variables is None or type(variables) is dict)
             or not (extensions is None or type(extensions) is dict)
-            or self._get_stream_transport_from_headers({"accept": head.get(b"accept", "")})
+            or (  # none is configured unless a subclass adds one
+                self._stream_transport_map
+                and self._get_stream_transport_from_headers({"accept": head.get(b"accept", "")})
+            )
         ):
             return None
         name = name or None  # the empty string names no operation (parse_http_body)

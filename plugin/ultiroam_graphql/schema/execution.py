@@ -38,7 +38,8 @@ from graphql.pyutils.is_awaitable import is_awaitable
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from .plans import Compiler, ObjectPlan, bounded_put, node_ids, reader
+from .plans import Compiler, ObjectPlan, bounded_put, node_ids
+from .readers import reader
 
 __all__ = ["CompiledExecutor", "PlanCache", "PlanStats", "plan_cache"]
 

@@ -7,7 +7,7 @@ operation name, when everything about it is known before it runs:
 
 - a query that parses and validates, passes the input check, and has no variables and no
   operation directives (so its fields, @skip and @include included, never change);
-- root fields without arguments, each ``__typename``, a field ``plans.reader`` reads, or a
+- root fields without arguments, each ``__typename``, a field ``readers.reader`` reads, or a
   resolver Strawberry calls synchronously (given the same ``info`` graphql-core would build);
 - selections below them that ``plans.Compiler`` completes whole.
 
@@ -38,7 +38,8 @@ from strawberry.execution import optimized_is_awaitable
 from strawberry.types import ExecutionResult
 
 from .input_check import first_input_error
-from .plans import Compiler, bounded_put, reader, resolver_call
+from .plans import Compiler, bounded_put
+from .readers import reader, resolver_call
 from .telemetry import OperationRecord
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ Plain fields are attributes read by Strawberry's default resolver, and fields wh
 a plain function of the object alone (no arguments, no ``info``, not async, no extensions), such
 as ``Gateway.portCount``: calling it is all Strawberry would do. Such a resolver may be called a
 second time when graphql-core redoes a value, so it must be free of side effects, as a query's
-resolvers are. An object's fields are completed by one generated function (``_generate``):
+resolvers are. An object's fields are completed by one generated function (``codegen``):
 straight-line reads and type checks, with no call per field for the common leaf values.
 Assumed: no object sets ``__await__`` on itself (only its type's counts, as for graphql-core's
 ``is_awaitable`` in every practical case).
@@ -17,14 +17,12 @@ Assumed: no object sets ``__await__`` on itself (only its type's counts, as for 
 
 from __future__ import annotations
 
-import keyword
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -48,9 +46,10 @@ from graphql import (
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Undefined
 from graphql.pyutils.is_awaitable import is_awaitable
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.field import StrawberryField
-from strawberry.types.fields.resolver import StrawberryResolver
+
+from .codegen import Code, call, generate
+from .readers import attribute as field_attribute
+from .readers import reader
 
 Complete = Callable[[Any], Any]
 """A compiled completion: the value graphql-core would give, or an exception to redo it."""
@@ -74,24 +73,6 @@ class _NoType:
 
 class Redo(Exception):
     """The value needs graphql-core's own completion (null where not allowed, an exception)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Code:
-    """A field's completion as straight-line source: it sets ``{out}`` from ``{src}``.
-
-    ``{p}`` prefixes the names it uses, which ``names`` holds: every field gets its own prefix,
-    so all the fields of a plan share one namespace. A line ``{fields}`` stands for ``fields``,
-    an object's own fields completed in place from ``{p}o`` into ``{out}``.
-    """
-
-    lines: tuple[str, ...]
-    names: dict[str, Any]
-    fields: tuple[tuple[str, Code], ...] = ()
-
-
-def _call(step: Complete) -> Code:
-    return Code(("{out} = {p}step({src})",), {"step": step})
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +142,7 @@ class Compiler:
                 run, code = None, ()
                 if all(code is not None for _, (_, code) in compiled):
                     code = tuple((name, code) for name, (_, code) in compiled)
-                    run = _generate(type_.name, code)  # type: ignore[arg-type]
+                    run = generate(type_.name, code)  # type: ignore[arg-type]
                 steps = tuple((name, step) for name, (step, _) in compiled)
                 plan = ObjectPlan(type_, dict(grouped), steps, run, code)  # type: ignore[arg-type]
         bounded_put(objects, key, plan)
@@ -179,7 +160,7 @@ class Compiler:
         read = reader(field)
         if read is None:
             return None, None
-        attribute = _attribute(field)
+        attribute = field_attribute(field)
         type_ = field.type
         named = type_.of_type if is_non_null_type(type_) else type_
         if is_leaf_type(named):
@@ -193,7 +174,7 @@ class Compiler:
 
         fields = getattr(complete, "code", None)
         if not fields:
-            return step, _call(step)
+            return step, call(step)
         value = "{p}o = " + ("{src}." + attribute if attribute else "{p}read({src})")
         lines = (
             value,
@@ -204,108 +185,6 @@ class Compiler:
         )
         names = {"read": read, "plain": PLAIN_OBJECTS, "complete": complete}
         return step, Code(lines, names, fields)
-
-
-def reader(field: GraphQLField) -> Complete | None:
-    """How Strawberry reads a field's value from its object, where it needs nothing else.
-
-    Without a resolver: its default resolver with the python name. With one: the resolver's
-    function called with the object alone, when that is all Strawberry would pass it.
-    """
-    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if (
-        field.args
-        or not isinstance(definition, StrawberryField)
-        or definition.extensions
-        or definition.is_subscription
-    ):
-        return None
-    if definition.base_resolver is not None:
-        resolver = definition.base_resolver
-        call = resolver_call(field)
-        if call is None:
-            return None
-        if resolver.self_parameter is not None and not _parents(resolver):
-            return resolver.wrapped_func  # what ``call`` would call, with the object alone
-        return lambda source: call(source, None)
-    if not getattr(field.resolve, "_is_default", False):
-        return None
-    name = definition.python_name
-    resolver = definition.default_resolver
-    if resolver is getattr:
-        return attrgetter(name)
-    return lambda source: resolver(source, name)
-
-
-STRAWBERRY_SYNC_RESOLVER = "GraphQLCoreConverter.from_resolver.<locals>._resolver"
-"""The wrapper Strawberry gives a resolver that is not async (``from_resolver``)."""
-
-
-def resolver_call(
-    field: GraphQLField, info_class: type | None = None
-) -> Callable[[Any, Any], Any] | None:
-    """``call(source, raw_info)``: what Strawberry does for a synchronous resolver without
-    arguments or field extensions, ``info`` made with ``info_class`` as Strawberry makes it.
-
-    None for any other field, and without ``info_class`` for a resolver that takes ``info``.
-    """
-    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    resolver = definition.base_resolver if isinstance(definition, StrawberryField) else None
-    if (
-        resolver is None
-        or getattr(field.resolve, "__qualname__", None) != STRAWBERRY_SYNC_RESOLVER
-        or field.args
-        or definition.extensions
-        or resolver.is_async
-        or resolver.arguments
-        or (resolver.info_parameter is not None and info_class is None)
-        or not callable(resolver.wrapped_func)
-    ):
-        return None
-    function = resolver.wrapped_func
-    positional = resolver.self_parameter is not None
-    named = _parents(resolver)
-    info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
-
-    if positional and not named and info_name is not None:  # a method taking info: the usual
-
-        def method(source: Any, raw_info: Any) -> Any:
-            info = info_class(_raw_info=raw_info, _field=definition)  # type: ignore[misc]
-            return function(source, **{info_name: info})
-
-        return method
-
-    def call(source: Any, raw_info: Any) -> Any:
-        arguments = {name: source for name in named}
-        if info_name is not None:
-            arguments[info_name] = info_class(_raw_info=raw_info, _field=definition)  # type: ignore[misc]
-        return function(source, **arguments) if positional else function(**arguments)
-
-    return call
-
-
-def _parents(resolver: StrawberryResolver[Any]) -> tuple[str, ...]:
-    """The parameters Strawberry passes the object to by name (``root``, ``Parent``)."""
-    return tuple(
-        parameter.name
-        for parameter in (resolver.parent_parameter, resolver.root_parameter)
-        if parameter is not None
-    )
-
-
-def _attribute(field: GraphQLField) -> str | None:
-    """The attribute Strawberry's own ``getattr`` reads, if generated code may name it."""
-    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if (
-        not isinstance(definition, StrawberryField)
-        or definition.base_resolver is not None
-        or definition.default_resolver is not getattr
-    ):
-        return None
-    name = definition.python_name
-    if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("__"):
-        return None
-    return name
 
 
 def _leaf(type_: GraphQLLeafType, non_null: bool) -> Complete:
@@ -424,45 +303,6 @@ def _list(item: Complete, non_null: bool) -> Complete:
         raise Redo  # another iterable, an awaitable, an exception, a missing value
 
     return complete
-
-
-def _generate(type_name: str, codes: tuple[tuple[str, Code], ...]) -> Complete:
-    """One function completing an object's fields, in the order graphql-core collected them.
-
-    The source is made of this module's templates and Python identifiers only: response names
-    (client aliases) appear as ``repr`` literals, every value through the namespace.
-    """
-    namespace: dict[str, Any] = {}
-    lines = ["def complete(src):"]
-    _render_fields(codes, "src", "result", "f", "    ", namespace, lines)
-    lines.append("    return result")
-    exec(compile("\n".join(lines), f"<plan of {type_name}>", "exec"), namespace)
-    complete: Complete = namespace["complete"]
-    return complete
-
-
-def _render_fields(
-    codes: tuple[tuple[str, Code], ...],
-    src: str,
-    out: str,
-    prefix: str,
-    indent: str,
-    namespace: dict[str, Any],
-    lines: list[str],
-) -> None:
-    """The lines completing an object's fields from ``src``, its response left in ``out``."""
-    for index, (_, code) in enumerate(codes):
-        p = f"{prefix}{index}_"
-        namespace.update({p + name: value for name, value in code.names.items()})
-        for line in code.lines:
-            if line.strip() == "{fields}":
-                inner = indent + line[: line.index("{")]
-                _render_fields(code.fields, p + "o", f"{p}v", p, inner, namespace, lines)
-                continue
-            text = line.replace("{out}", f"{p}v").replace("{src}", src).replace("{p}", p)
-            lines.append(indent + text)
-    pairs = ", ".join(f"{name!r}: {prefix}{index}_v" for index, (name, _) in enumerate(codes))
-    lines.append(f"{indent}{out} = {{{pairs}}}")
 
 
 PLAIN_OBJECTS: set[type] = set()

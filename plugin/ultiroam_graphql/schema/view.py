@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -12,7 +11,7 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
@@ -29,6 +28,7 @@ from ..limits import BodyTooLarge, read_limited
 from ..outbound import Outbound
 from .context import Context
 from .fanout import SharedStreams, SharingTransportWSHandler
+from .http_exchange import SubResponse, json_body, replay, request_head
 from .media import (
     BAD_USER_INPUT,
     GRAPHQL_RESPONSE,
@@ -126,7 +126,7 @@ class GraphQLView(GraphQL[Context, None]):
         method = request.scope["method"]
         if method == "GET" and self.should_render_graphql_ide(self.request_adapter_class(request)):
             return await self._run(request, JSON)  # the page: no token, no media type
-        head = _head(request.scope)
+        head = request_head(request.scope)
         media_type = negotiate(head.get(b"accept"))
         if media_type is None:
             return error_response(JSON, 406, f"Acceptable response types: {SUPPORTED}")
@@ -151,10 +151,10 @@ class GraphQLView(GraphQL[Context, None]):
             problem = request_content_type_problem(head.get(b"content-type"))
             if problem is not None:
                 return error_response(media_type, 415, problem)
-        payload = _json_body(request, body)
+        payload = json_body(request, body)
         if isinstance(payload, str):
             return error_response(media_type, 400, payload)
-        replayed = Request(request.scope, _replay(body))  # the body, for whoever reads it again
+        replayed = Request(request.scope, replay(body))  # the body, for whoever reads it again
         if (
             self.direct
             and type(payload) is dict
@@ -190,12 +190,12 @@ class GraphQLView(GraphQL[Context, None]):
         if self._plans is not None and query and not variables and not extensions:
             plan = self._plans.find(query, name, self.gateways)
             if plan is not None:
-                sub_response = _sub_response(media_type)  # as get_sub_response makes it
+                sub_response = SubResponse(media_type)  # as get_sub_response makes it
                 context = await self.get_context(request, response=sub_response)
                 result = plan.execute(context, root_value)
                 if result is not None:  # what process_result makes of it: no errors
                     return self.create_response({"data": result.data}, sub_response)
-        sub_response = _sub_response(media_type)  # a fresh one, and context, after a plan
+        sub_response = SubResponse(media_type)  # a fresh one, and context, after a plan
         context = await self.get_context(request, response=sub_response)
         data = GraphQLRequestData(query, variables, name, extensions, protocol="http")
         try:
@@ -260,7 +260,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
-        return _sub_response(negotiate(request.headers.get("accept")) or JSON)
+        return SubResponse(negotiate(request.headers.get("accept")) or JSON)
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)  # raises a json.JSONDecodeError subclass, as Strawberry expects
@@ -369,60 +369,6 @@ class MethodNotAllowed(HTTPException):
         self.allow = allow
 
 
-class _SubResponse(Response):
-    """Strawberry's sub-response (no status, no body, no headers) in the negotiated media type,
-    made without rendering and dropping a content-length as Strawberry's is."""
-
-    def __init__(self, media_type: str) -> None:
-        self.status_code = None  # type: ignore[assignment]
-        self.media_type = media_type
-        self.background = None
-        self.body = b""
-        self.raw_headers = []
-
-
-_sub_response = _SubResponse
-
-
-_HEAD = frozenset({b"accept", b"authorization", b"content-length", b"content-type"})
-
-
-def _head(scope: Scope) -> dict[bytes, str]:
-    """The request headers the checks read, each its first value as Starlette's ``get`` gives."""
-    found: dict[bytes, str] = {}
-    for name, value in scope["headers"]:
-        if name in _HEAD and name not in found:
-            found[name] = value.decode("latin-1")
-    return found
-
-
-def _json_body(request: Request, body: bytes) -> object:
-    """A POST's JSON body (None for a GET), or why it cannot be a GraphQL request: a ``str``."""
-    if request.scope["method"] != "POST":
-        return None
-    try:
-        value = orjson.loads(body)  # the usual case; a failure is told apart below
-    except ValueError:
-        pass
-    else:
-        return _json_request_problem(value) or value
-    try:
-        value = orjson.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        return "The request body is not UTF-8"
-    except (ValueError, RecursionError):  # orjson.JSONDecodeError is a ValueError
-        return "The request body is not valid JSON"
-    return _json_request_problem(value) or value
-
-
-def _json_request_problem(value: object) -> str | None:
-    if not isinstance(value, (dict, list)):
-        return "The request body must be a JSON object (or a list of them)"
-    if isinstance(value, list) and not all(isinstance(item, dict) for item in value):
-        return "A batch must be a list of JSON objects"
-    return None
-
-
 def _refused(message: str) -> ExecutionResult:
     """A GraphQL request error raised before execution: no data, one error."""
     error = GraphQLError(message, extensions={"code": BAD_USER_INPUT})
@@ -446,18 +392,3 @@ def _graphql_response_status(
         (error.get("extensions") or {}).get("code") for error in response_data.get("errors") or []
     }
     return 500 if "INTERNAL_SERVER_ERROR" in codes else 400
-
-
-def _replay(body: bytes) -> Receive:
-    """A receive channel that gives the already-read body once, then waits like a client."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()  # the client has nothing more to say
-        return {"type": "http.disconnect"}
-
-    return receive

@@ -154,17 +154,21 @@ class GraphQLView(GraphQL[Context, None]):
         payload = json_body(request, body)
         if isinstance(payload, str):
             return error_response(media_type, 400, payload)
-        replayed = Request(request.scope, replay(body))  # the body, for whoever reads it again
         if (
             self.direct
             and type(payload) is dict
-            and (answer := await self._direct(replayed, payload, media_type, head)) is not None
+            and (answer := await self._direct(request, body, payload, media_type, head)) is not None
         ):
             return answer
-        return await self._run(replayed, media_type)
+        return await self._run(Request(request.scope, replay(body)), media_type)
 
     async def _direct(
-        self, request: Request, payload: dict[str, Any], media_type: str, head: dict[bytes, str]
+        self,
+        request: Request,
+        body: bytes,
+        payload: dict[str, Any],
+        media_type: str,
+        head: dict[bytes, str],
     ) -> Response | None:
         """A POSTed operation answered as ``run`` answers it, without its generic steps (the
         body and its content type read again, the stream transports): a query with a plan runs
@@ -189,12 +193,13 @@ class GraphQLView(GraphQL[Context, None]):
         root_value = await self.get_root_value(request)
         if self._plans is not None and query and not variables and not extensions:
             plan = self._plans.find(query, name, self.gateways)
-            if plan is not None:
+            if plan is not None:  # its resolvers are synchronous: none reads the body again
                 sub_response = SubResponse(media_type)  # as get_sub_response makes it
                 context = await self.get_context(request, response=sub_response)
                 result = plan.execute(context, root_value)
                 if result is not None:  # what process_result makes of it: no errors
                     return self.create_response({"data": result.data}, sub_response)
+        request = Request(request.scope, replay(body))  # the body, for whoever reads it again
         sub_response = SubResponse(media_type)  # a fresh one, and context, after a plan
         context = await self.get_context(request, response=sub_response)
         data = GraphQLRequestData(query, variables, name, extensions, protocol="http")

@@ -45,6 +45,8 @@ __all__ = ["CompiledExecutor", "PlanCache", "PlanStats", "plan_cache"]
 
 KNOWN_AWAITABLE_CHECKS = (is_awaitable, optimized_is_awaitable)
 MISSING = object()
+REDO = object()
+"""What ``_attempt`` gives for a completion the plan threw away."""
 MAX_OPERATIONS = 256
 
 
@@ -167,17 +169,11 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         """A list (not null, no exception) whose items a plan completes, or graphql-core."""
-        cache = self._cache
-        if position_context is None and cache is not None and cache.candidate(return_type):
-            complete = self._target(cache, return_type, field_details_list)
-            if complete is not None:
-                try:
-                    completed = complete(result)
-                except Exception:  # redone below, errors and all, item by item
-                    cache.stats.redone += 1
-                else:
-                    cache.stats.fast += 1
-                    return completed
+        complete = self._planned(return_type, field_details_list, position_context)
+        if complete is not None:
+            completed = self._attempt(complete, result)  # redone below, item by item
+            if completed is not REDO:
+                return completed
         return super().complete_list_value(
             return_type, field_details_list, info, path, result, position_context
         )
@@ -192,23 +188,37 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         """An object (not null, no exception) completed by its plan, or graphql-core."""
-        cache = self._cache
-        if position_context is None and cache is not None and cache.candidate(return_type):
-            plan = self._target(cache, return_type, field_details_list)
-            if plan is not None:
-                if plan.run is None:
-                    cache.stats.mixed += 1
-                    return self._complete_mixed(plan, result, path)
-                try:
-                    completed = plan.run(result)
-                except Exception:  # redone below, errors and all
-                    cache.stats.redone += 1
-                else:
-                    cache.stats.fast += 1
-                    return completed
+        plan = self._planned(return_type, field_details_list, position_context)
+        if plan is not None:
+            if plan.run is None:
+                self._cache.stats.mixed += 1  # type: ignore[union-attr]
+                return self._complete_mixed(plan, result, path)
+            completed = self._attempt(plan.run, result)
+            if completed is not REDO:
+                return completed
         return super().complete_object_value(
             return_type, field_details_list, info, path, result, position_context
         )
+
+    def _planned(
+        self, return_type: GraphQLOutputType, details: FieldDetailsList, position_context: Any
+    ) -> Any:
+        """The plan for this completion, or None where graphql-core completes it alone."""
+        cache = self._cache
+        if position_context is None and cache is not None and cache.candidate(return_type):
+            return self._target(cache, return_type, details)
+        return None
+
+    def _attempt(self, complete: Any, value: Any) -> Any:
+        """The plan's completion, or ``REDO``: graphql-core then completes it, errors and all."""
+        stats = self._cache.stats  # type: ignore[union-attr]
+        try:
+            completed = complete(value)
+        except Exception:
+            stats.redone += 1
+            return REDO
+        stats.fast += 1
+        return completed
 
     def _complete_mixed(self, plan: ObjectPlan, source: Any, path: Path) -> Any:
         """The plain fields from the plan, the object assembled by graphql-core's own code."""

@@ -6,12 +6,13 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import WRK, Proc
+from common import WRK, Proc, run
 
 _DONE = """
 done = function(summary, latency, requests)
@@ -26,6 +27,15 @@ end
 
 def wrk_available() -> bool:
     return Path(WRK).is_file() and os.access(WRK, os.X_OK)
+
+
+def run_with_wrk(name: str, args: Any, measure: Callable[[Any, Path], dict[str, Any]]) -> int:
+    """``common.run`` for a benchmark that loads with wrk; status 2, with the hint, without it."""
+    if not wrk_available():
+        print(f"wrk not found at {WRK} (apt-get install wrk)", file=sys.stderr)
+        return 2
+    run(name, args, measure)
+    return 0
 
 
 def wrk_script(tmp: Path, name: str, body: bytes) -> Path:

@@ -128,12 +128,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
-    if not httpload.wrk_available():
-        print(f"wrk not found at {common.WRK} (apt-get install wrk)", file=sys.stderr)
-        return 2
-    common.run("result_lists", args, measure)
-    return 0
+    return httpload.run_with_wrk("result_lists", parse(argv), measure)
 
 
 if __name__ == "__main__":

@@ -128,8 +128,7 @@ class GatewayClient:
         )
         self._retry_delay = retry_delay
         self._watch = GatewayWatch(self.id, observer)
-        self._flights: SingleFlight[dict[str, Any]] = SingleFlight()
-        self._results: SingleFlight[list[SmsResultRecord]] = SingleFlight()
+        self._flights: SingleFlight[Any] = SingleFlight()
 
     @classmethod
     def in_process(cls, settings: GatewaySettings, app: Any) -> GatewayClient:
@@ -166,12 +165,11 @@ class GatewayClient:
         Identical queries in flight at once share the call and its parsing too: the records are
         immutable, and callers must not change the list they share.
         """
-        body = query.body()
-        return await self._results.run(_frozen(body), lambda: self._query_sms_result(body))
+        return await self._request(
+            "POST", "query_sms_result", json=query.body(), idempotent=True, parse=self._results
+        )
 
-    async def _query_sms_result(self, body: dict[str, Any]) -> list[SmsResultRecord]:
-        # _request's own sharing would be a second task for what query_sms_result shares
-        reply = await self._call("POST", "query_sms_result", body, None, OK, True, True)
+    def _results(self, reply: dict[str, Any]) -> list[SmsResultRecord]:
         return self._parse(
             "query_sms_result",
             lambda: parse_sms_results(reply.get("result"), gateway_id=self.id, zone=self.zone),
@@ -335,23 +333,27 @@ class GatewayClient:
         success: Collection[int] = OK,
         envelope: bool = True,
         idempotent: bool = False,
-    ) -> dict[str, Any]:
-        """Send one API call and return its envelope, or raise the matching GatewayError.
+        parse: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> Any:
+        """Send one API call and return its envelope (or what ``parse`` makes of it), or raise
+        the matching GatewayError.
 
         ``params`` become the query string (sequences comma-joined, None left out);
         ``envelope=False`` is for the one call that answers a bare JSON object (``get_status``);
         ``idempotent=True`` (queries only) allows a second attempt when no connection could be
         made, so nothing was sent.
         Identical idempotent calls in flight at once are sent once, and all callers share the
-        reply (which they must not change).
+        reply, parsed once (which they must not change).
         """
         query = _query(params)
+
+        async def call() -> Any:
+            reply = await self._call(method, name, json, query, success, envelope, idempotent)
+            return reply if parse is None else parse(reply)
+
         if not idempotent:
-            return await self._call(method, name, json, query, success, envelope, idempotent)
-        key = (method, name, _frozen(query), _frozen(json))
-        return await self._flights.run(
-            key, lambda: self._call(method, name, json, query, success, envelope, idempotent)
-        )
+            return await call()
+        return await self._flights.run((method, name, _frozen(query), _frozen(json), parse), call)
 
     async def _call(
         self,
